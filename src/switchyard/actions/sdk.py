@@ -1,0 +1,332 @@
+"""The action SDK: declare an action, find it, check its parameters.
+
+An action is an async function `(ActionContext, <input model>) -> output`
+declared with `@action(...)`: its type name, typed input (and optional
+output) model, the named options class that gives its timeouts and retries
+(`switchyard.engine.options`), and the connection type it accepts.
+
+Import cost matters: `get_action` runs inside the Temporal workflow sandbox
+(passed through) to pick a step's options class, and the CLI imports this
+package. So nothing here imports httpx or temporalio at import time, and the
+built-in catalogue is imported on first lookup, not on package import.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from switchyard.connections import Connection
+
+__all__ = [
+    "BUILTIN_MODULES",
+    "ActionContext",
+    "ActionFunc",
+    "ActionSpec",
+    "action",
+    "all_actions",
+    "get_action",
+    "is_template",
+    "load_builtins",
+    "mask_secrets",
+    "validate_params",
+]
+
+#: Modules whose import registers the built-in catalogue.
+BUILTIN_MODULES: tuple[str, ...] = ("switchyard.actions.core", "switchyard.actions.http")
+
+MASK = "***"
+_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+class ActionContext:
+    """What an action knows about the attempt it runs in.
+
+    Attributes:
+        run_id: The run's id.
+        workflow: The workflow's name.
+        step: The step path, e.g. `restart_each[3].restart`.
+        attempt: 1 for the first attempt.
+        connection: The step's resolved connection, or None.
+        attempt_timeout: Seconds this attempt may last (its start-to-close
+            timeout), or None when unbounded. Actions with their own client
+            timeouts stay under it so they fail with a typed `Timeout`.
+        logger: A logger for this attempt.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str = "",
+        workflow: str = "",
+        step: str = "",
+        attempt: int = 1,
+        connection: Connection | None = None,
+        attempt_timeout: float | None = None,
+        heartbeat: Callable[..., None] | None = None,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.workflow = workflow
+        self.step = step
+        self.attempt = attempt
+        self.connection = connection
+        self.attempt_timeout = attempt_timeout
+        self._heartbeat = heartbeat
+        self.logger = logger or logging.getLogger("switchyard.actions")
+        self._extra_secrets: list[str] = []
+
+    def heartbeat(self, *details: Any) -> None:
+        """Tell Temporal the attempt is alive (required in `long_running`)."""
+        if self._heartbeat is not None:
+            self._heartbeat(*details)
+
+    def add_secret(self, value: str) -> None:
+        """Mask `value` in the output too (a derived secret: a fetched token, ...)."""
+        if value:
+            self._extra_secrets.append(value)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every value masked in this attempt's output and errors."""
+        own = self.connection.secret_values() if self.connection is not None else []
+        return own + self._extra_secrets
+
+
+ActionFunc = Callable[[ActionContext, Any], Awaitable[Any]]
+
+
+@dataclass
+class ActionSpec:
+    """A registered action.
+
+    Attributes:
+        type: The name steps use (`http.request`).
+        title: Short display name.
+        description: What it does (Markdown).
+        input_model: Validates the step's `with`.
+        output_model: Describes (and validates) the output; None = any JSON.
+        options: An options-class name, or a function of the rendered params
+            returning one (e.g. by HTTP method).
+        connection_type: The connection type it accepts; None = none.
+        func: The implementation.
+        examples: Valid `with` values, for documentation and the conformance suite.
+    """
+
+    type: str
+    title: str
+    description: str
+    input_model: type[BaseModel]
+    output_model: type[BaseModel] | None
+    options: str | Callable[[dict[str, Any]], str]
+    connection_type: str | None
+    func: ActionFunc
+    examples: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def options_class(self, params: dict[str, Any]) -> str:
+        """The options-class name for a step with these (rendered) params.
+
+        Deterministic and pure: the workflow calls it to schedule the activity.
+        """
+        if isinstance(self.options, str):
+            return self.options
+        return self.options(params)
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema of `with`."""
+        return self.input_model.model_json_schema(by_alias=True)
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """JSON Schema of the output, or None when undeclared."""
+        if self.output_model is None:
+            return None
+        return self.output_model.model_json_schema(by_alias=True)
+
+
+_REGISTRY: dict[str, ActionSpec] = {}
+_loaded = False
+
+F = TypeVar("F", bound=ActionFunc)
+
+
+def action(
+    type: str,
+    *,
+    input: type[BaseModel],
+    output: type[BaseModel] | None = None,
+    options: str | Callable[[dict[str, Any]], str],
+    connection_type: str | None = None,
+    title: str = "",
+    description: str = "",
+    examples: Iterable[dict[str, Any]] = (),
+) -> Callable[[F], F]:
+    """Declare and register an action; returns the function unchanged.
+
+    Example:
+        ```python
+        @action("core.echo", input=EchoInput, options="read")
+        async def echo(ctx: ActionContext, params: EchoInput) -> dict: ...
+        ```
+    """
+
+    def register(func: F) -> F:
+        spec = ActionSpec(
+            type=type,
+            title=title or type,
+            description=description or (func.__doc__ or "").strip(),
+            input_model=input,
+            output_model=output,
+            options=options,
+            connection_type=connection_type,
+            func=func,
+            examples=tuple(examples),
+        )
+        existing = _REGISTRY.get(type)
+        if existing is not None and _origin(existing.func) != _origin(func):
+            raise ValueError(
+                f"action {type!r} is already registered by {_origin(existing.func)}"
+            )
+        # Same origin: a module imported twice (e.g. once inside the workflow
+        # sandbox) re-registers the same action; keep the newest.
+        _REGISTRY[type] = spec
+        return func
+
+    return register
+
+
+def _origin(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def load_builtins() -> None:
+    """Import the built-in catalogue (idempotent). Workers call it at start-up.
+
+    When first called inside the workflow sandbox, the modules are imported
+    passed through, so they register into this (host) registry once.
+    """
+    global _loaded
+    if _loaded:
+        return
+    # Only a process that imported temporalio.workflow can be in the sandbox;
+    # the CLI (`switchyard validate`) never pays for importing it.
+    wf = sys.modules.get("temporalio.workflow")
+    with wf.unsafe.imports_passed_through() if wf is not None else nullcontext():
+        for name in BUILTIN_MODULES:
+            # `__import__`, not importlib.import_module: the sandbox only
+            # applies pass-through to imports that go through `__import__`.
+            __import__(name)
+    _loaded = True
+
+
+def get_action(type: str) -> ActionSpec:
+    """The action registered as `type`.
+
+    Raises:
+        KeyError: `type` is unknown (the exception's argument is `type`).
+    """
+    load_builtins()
+    return _REGISTRY[type]
+
+
+def all_actions() -> list[ActionSpec]:
+    """Every registered action, sorted by type."""
+    load_builtins()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def is_template(value: Any) -> bool:
+    """True for a string holding a `{{ ... }}` template anywhere."""
+    return isinstance(value, str) and _TEMPLATE.search(value) is not None
+
+
+def validate_params(type: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """Statically check a step's `with` against the action's input schema.
+
+    A value holding a template is accepted wherever any type is expected (it
+    is resolved at run time, and checked again then). Unknown and missing
+    required parameters are always problems. Whole-model checks (e.g. `json`
+    and `body` together) run only when no field was skipped as a template.
+
+    Returns:
+        `(location, message)` pairs like `("with.method", "Input should be ...")`;
+        `("action", ...)` when the action type is unknown. Empty when valid.
+    """
+    try:
+        spec = get_action(type)
+    except KeyError:
+        return [("action", f"unknown action type {type!r}")]
+    if not isinstance(params, dict):
+        return [("with", "must be a mapping of parameter names to values")]
+    try:
+        spec.input_model.model_validate(params)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if err["type"] not in ("missing", "extra_forbidden") and _under_template(
+                params, loc
+            ):
+                continue
+            problems.append((format_loc(loc), err["msg"]))
+        return problems
+    return []
+
+
+def format_loc(loc: Iterable[Any], prefix: str = "with") -> str:
+    """`("headers", "X", 0)` -> `with.headers.X[0]`."""
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _under_template(params: Any, loc: tuple[Any, ...]) -> bool:
+    """True when the value at `loc` (or one of its parents) is a template."""
+    current = params
+    for part in loc:
+        if is_template(current):
+            return True
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and -len(current) <= part < len(
+            current
+        ):
+            current = current[part]
+        else:
+            # The rest of the location is pydantic's (a union member, a
+            # validator name): the value itself has been reached.
+            break
+    return is_template(current)
+
+
+def mask_secrets(value: Any, secrets: Iterable[str]) -> Any:
+    """Replace every occurrence of a secret inside `value` with `***`.
+
+    Walks dicts (keys too), lists and strings; other scalars are returned as
+    they are unless their text is a secret.
+    """
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    if not ordered:
+        return value
+    pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return pattern.sub(MASK, v)
+        if isinstance(v, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [walk(x) for x in v]
+        if isinstance(v, int | float) and not isinstance(v, bool) and str(v) in ordered:
+            return MASK
+        return v
+
+    return walk(value)

@@ -1,0 +1,128 @@
+"""Client side of the engine: start runs, read their live state, answer approvals."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributeKey, TypedSearchAttributes
+from temporalio.service import RPCError
+
+from switchyard.definition.model import Workflow
+from switchyard.engine.flags import resolve_flags
+from switchyard.engine.types import APPROVE_UPDATE, RUN_WORKFLOW, STATE_QUERY, RunInput
+
+SA_WORKFLOW = SearchAttributeKey.for_keyword("SwitchyardWorkflow")
+SA_TRIGGER = SearchAttributeKey.for_keyword("SwitchyardTrigger")
+#: Margin over the definition's own timeout: the workflow times itself out cleanly
+#: (status `timed_out`, steps cancelled); the server-side limit is only a backstop.
+_BACKSTOP_SECONDS = 300
+
+
+async def start_run(
+    client: Client,
+    wf: Workflow,
+    inputs: dict[str, Any],
+    *,
+    task_queue: str,
+    trigger: dict[str, Any] | None = None,
+    version: int | None = None,
+    run_id: str | None = None,
+    flags: dict[str, Any] | None = None,
+    search_attributes: bool = True,
+) -> WorkflowHandle[Any, dict[str, Any]]:
+    """Submit a run of a checked definition with checked inputs."""
+    from datetime import timedelta
+
+    trigger = trigger or {"type": "manual"}
+    run_id = run_id or str(uuid.uuid4())
+    attrs = None
+    if search_attributes:
+        attrs = TypedSearchAttributes(
+            [SA_WORKFLOW.value_set(wf.name), SA_TRIGGER.value_set(str(trigger.get("type")))]
+        )
+    return await client.start_workflow(
+        RUN_WORKFLOW,
+        RunInput(
+            definition=wf.model_dump(mode="json", by_alias=True, exclude_none=True),
+            inputs=inputs,
+            trigger=trigger,
+            version=version,
+            flags=resolve_flags(flags),
+        ),
+        id=run_id,
+        task_queue=task_queue,
+        result_type=dict,
+        execution_timeout=timedelta(seconds=wf.timeout + _BACKSTOP_SECONDS),
+        search_attributes=attrs,
+    )
+
+
+async def get_run(client: Client, run_id: str) -> dict[str, Any]:
+    """The run JSON, live: loop steps in progress show their iterations so far."""
+    state = await client.get_workflow_handle(run_id).query(STATE_QUERY, result_type=dict)
+    await _fill_loops(client, state["steps"])
+    return state
+
+
+async def _fill_loops(client: Client, steps: dict[str, Any]) -> None:
+    for st in steps.values():
+        children = st.pop("_children", None)
+        if not children:
+            continue
+        iterations: list[dict[str, Any]] = []
+        for child_id in children:
+            iterations.extend(await _loop_iterations(client, child_id))
+        st["iterations"] = sorted(iterations, key=lambda it: it["index"])
+
+
+async def _loop_iterations(client: Client, loop_id: str) -> list[dict[str, Any]]:
+    try:
+        view = await client.get_workflow_handle(loop_id).query(STATE_QUERY, result_type=dict)
+    except RPCError:  # not started yet, or just finished: the parent shows it next time
+        return []
+    its = list(view.get("iterations", []))
+    for it in its:
+        await _fill_loops(client, it.get("steps", {}))
+    for sub in view.get("_children", []):
+        its.extend(await _loop_iterations(client, sub))
+    return its
+
+
+async def approve(
+    client: Client,
+    run_id: str,
+    step: str,
+    choice: str,
+    *,
+    by: str | None = None,
+    roles: list[str] | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """Answer an approval step; the step may be inside a loop (path like `each[2].ok`)."""
+    decision = {"step": step, "choice": choice, "by": by, "roles": roles or [], "comment": comment}
+    target = await _find_waiting(client, run_id, step) or run_id
+    return await client.get_workflow_handle(target).execute_update(
+        APPROVE_UPDATE, decision, result_type=dict
+    )
+
+
+async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | None:
+    try:
+        view = await client.get_workflow_handle(workflow_id).query(STATE_QUERY, result_type=dict)
+    except RPCError:
+        return None
+    if step in view.get("approvals", {}):
+        return workflow_id
+    children = list(view.get("_children", []))
+    for st in view.get("steps", {}).values():
+        children += st.get("_children", [])
+    for it in view.get("iterations", []):
+        for st in it.get("steps", {}).values():
+            children += st.get("_children", [])
+    for child in children:
+        found = await _find_waiting(client, child, step)
+        if found:
+            return found
+    return None

@@ -1,0 +1,506 @@
+"""The interpreter workflows: a run, and the loop runner its loops use.
+
+`RunWorkflow` executes a checked definition as a state machine (`dag.Dag`
+decides what runs next, `interpreter.StepExecutor` runs each step). It
+continues as new when Temporal suggests it, after letting the steps in flight
+finish, so no definition can outgrow one history.
+
+`LoopWorkflow` runs a `for_each` range or a `while` loop as a child. A range
+larger than `LEAF_SIZE` items is split into at most `FANOUT` child ranges
+(recursively), so a loop over any number of items costs each history a
+bounded number of events; a leaf range or a `while` loop continues as new
+between iterations when its history grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import TypeAdapter
+
+    from switchyard import errors, expressions
+    from switchyard.definition.model import ForEachStep, Step, StepBase, WhileStep, Workflow
+    from switchyard.engine.dag import Dag, Paused, ScopeFailed
+    from switchyard.engine.interpreter import (
+        Env,
+        StepExecutor,
+        StepFailed,
+        _maybe_blob,
+        _truthy,
+        now_iso,
+        public_state,
+    )
+    from switchyard.engine.types import (
+        APPROVE_UPDATE,
+        LOOP_WORKFLOW,
+        RUN_WORKFLOW,
+        STATE_QUERY,
+        LoopInput,
+        LoopResult,
+        RunInput,
+    )
+
+#: Items a leaf loop range runs itself; bigger ranges are split into child ranges.
+LEAF_SIZE = 100
+#: Child ranges per split.
+FANOUT = 20
+#: Continue as new past this many events even if the server has not suggested it.
+HISTORY_BUDGET = 10_000
+
+_STEP = TypeAdapter(Step)
+
+
+def _should_pause(flags: dict[str, Any]) -> bool:
+    info = workflow.info()
+    budget = int(flags.get("history_budget", HISTORY_BUDGET))
+    return info.is_continue_as_new_suggested() or info.get_current_history_length() > budget
+
+
+def _wire_states(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """States as the query returns them: public fields plus `_children` for live loop views."""
+    out = {}
+    for sid, st in states.items():
+        pub = public_state(st)
+        if st.get("_children") and st.get("status") in ("running", "waiting"):
+            pub["_children"] = st["_children"]
+        out[sid] = pub
+    return out
+
+
+class _Approvals:
+    """The `approve` update and the `state` query shared by both workflows."""
+
+    env: Env | None = None
+
+    @workflow.update(name=APPROVE_UPDATE)
+    async def approve(self, decision: dict[str, Any]) -> dict[str, Any]:
+        assert self.env is not None
+        record = {
+            "choice": decision["choice"],
+            "by": decision.get("by"),
+            "comment": decision.get("comment"),
+            "at": now_iso(),
+        }
+        self.env.decisions[decision["step"]] = record
+        return record
+
+    @approve.validator
+    def _check_approval(self, decision: dict[str, Any]) -> None:
+        if self.env is None:
+            raise ValueError("the run has not started yet")
+        step = decision.get("step")
+        waiting = self.env.waiting.get(step) if isinstance(step, str) else None
+        if waiting is None:
+            open_ = ", ".join(sorted(self.env.waiting)) or "none"
+            raise ValueError(f"step {step!r} is not waiting for approval (waiting: {open_})")
+        choice = decision.get("choice")
+        if choice not in waiting["choices"]:
+            raise ValueError(
+                f"choice {choice!r} is not one of {', '.join(waiting['choices'])} for step {step!r}"
+            )
+        approvers = waiting.get("approvers") or []
+        who = {decision.get("by"), *(decision.get("roles") or [])}
+        if approvers and not who & set(approvers):
+            raise ValueError(
+                f"{decision.get('by')!r} may not decide step {step!r} "
+                f"(approvers: {', '.join(approvers)})"
+            )
+
+
+@workflow.defn(name=RUN_WORKFLOW)
+class RunWorkflow(_Approvals):
+    """One run of a definition."""
+
+    def __init__(self) -> None:
+        self.env = None
+        self.states: dict[str, dict[str, Any]] = {}
+        self.info: dict[str, Any] = {"status": "running"}
+
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> dict[str, Any]:
+        """The run JSON of the spec, at this moment."""
+        info = dict(self.info)
+        if info["status"] == "running" and self.env is not None and self.env.waiting:
+            info["status"] = "waiting"
+        steps = _wire_states(self.states)
+        for sid in self.info.get("step_ids", []):
+            steps.setdefault(sid, {"status": "pending"})
+        return {
+            "id": info.get("id"),
+            "workflow": info.get("workflow"),
+            "version": info.get("version"),
+            "status": info["status"],
+            "inputs": info.get("inputs", {}),
+            "outputs": info.get("outputs"),
+            "error": info.get("error"),
+            "trigger": info.get("trigger"),
+            "started_at": info.get("started_at"),
+            "finished_at": info.get("finished_at"),
+            "steps": {sid: steps[sid] for sid in self.info.get("step_ids", []) if sid in steps},
+            "approvals": dict(self.env.waiting) if self.env is not None else {},
+        }
+
+    @workflow.run
+    async def run(self, inp: RunInput) -> dict[str, Any]:
+        wf = Workflow.model_validate(inp.definition)
+        resume = inp.resume or {}
+        run_id = resume.get("run_id") or workflow.info().workflow_id
+        started_at = resume.get("started_at") or now_iso()
+        self.info.update(
+            id=run_id,
+            workflow=wf.name,
+            version=inp.version,
+            inputs=inp.inputs,
+            trigger=inp.trigger,
+            started_at=started_at,
+            step_ids=[s.id for s in wf.steps],
+        )
+        self.env = Env(
+            inputs=inp.inputs,
+            trigger=inp.trigger,
+            run={"id": run_id, "workflow": wf.name, "version": inp.version, "started_at": started_at},
+            flags=inp.flags,
+            vars=dict(resume.get("vars", {})),
+        )
+        self.states = dict(await _resolve_blob(resume.get("states", {})))
+        deadline = (
+            datetime.fromisoformat(resume["deadline"])
+            if "deadline" in resume
+            else workflow.now() + timedelta(seconds=wf.timeout)
+        )
+        executor = StepExecutor(self.env, self.states)
+        dag = Dag(
+            wf.steps,
+            wf.start_ids(),
+            self.states,
+            executor.execute,
+            should_pause=lambda: _should_pause(inp.flags),
+        )
+        task = asyncio.ensure_future(dag.run())
+        try:
+            remaining = max((deadline - workflow.now()).total_seconds(), 0.001)
+            await workflow.wait_condition(task.done, timeout=remaining)
+            task.result()
+        except Paused:
+            states = await _maybe_blob(self.states)
+            workflow.continue_as_new(
+                RunInput(
+                    definition=inp.definition,
+                    inputs=inp.inputs,
+                    trigger=inp.trigger,
+                    version=inp.version,
+                    flags=inp.flags,
+                    resume={
+                        "run_id": run_id,
+                        "started_at": started_at,
+                        "deadline": deadline.isoformat(),
+                        "states": states,
+                        "vars": self.env.vars,
+                    },
+                )
+            )
+        except ScopeFailed as failed:
+            self._end("failed", error=failed.error)
+        except asyncio.TimeoutError:
+            await _cancel(task)
+            self._end(
+                "timed_out",
+                error={"type": errors.TIMEOUT, "message": f"the run exceeded its timeout "
+                       f"({wf.timeout:g}s)", "step": None},
+            )
+        except asyncio.CancelledError:
+            await _cancel(task)
+            self._end("cancelled", error={"type": errors.CANCELLED, "message": "the run was cancelled",
+                                          "step": None})
+        else:
+            try:
+                outputs = expressions.render(
+                    wf.outputs, executor.scope(), step=None, field="outputs"
+                )
+            except expressions.ExpressionError as exc:
+                self._end("failed", error={"type": errors.EXPRESSION_ERROR, "message": str(exc),
+                                           "step": None})
+            else:
+                self._end("succeeded", outputs=outputs)
+        return self.state()
+
+    def _end(self, status: str, *, error: dict[str, Any] | None = None, outputs: Any = None) -> None:
+        for st in self.states.values():
+            if st.get("status") in ("running", "waiting", "pending"):
+                st["status"] = "cancelled"
+                st["finished_at"] = now_iso()
+        self.info.update(status=status, error=error, outputs=outputs, finished_at=now_iso())
+
+
+@workflow.defn(name=LOOP_WORKFLOW)
+class LoopWorkflow(_Approvals):
+    """A `for_each` range or a `while` loop of a run."""
+
+    def __init__(self) -> None:
+        self.env = None
+        self.done: dict[int, dict[str, Any]] = {}
+        self.running: dict[int, dict[str, dict[str, Any]]] = {}
+        self.children: list[str] = []
+
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> dict[str, Any]:
+        """Iterations so far (finished and running), in index order."""
+        its = [self.done[i] for i in sorted(self.done)]
+        its += [
+            {"index": i, "status": "running", "steps": _wire_states(st)}
+            for i, st in sorted(self.running.items())
+        ]
+        return {
+            "iterations": [{k: v for k, v in it.items() if k not in ("vars", "output")} for it in its],
+            "_children": list(self.children),
+            "approvals": dict(self.env.waiting) if self.env is not None else {},
+        }
+
+    @workflow.run
+    async def run(self, inp: LoopInput) -> LoopResult:
+        step: StepBase = _STEP.validate_python(inp.step)
+        resume = inp.resume or {}
+        self.done = {int(k): v for k, v in (await _resolve_blob(resume.get("done", {}))).items()}
+        scope = inp.scope
+        self.env = Env(
+            inputs=scope.get("inputs", {}),
+            trigger=scope.get("trigger", {}),
+            run=scope.get("run", {}),
+            flags=inp.flags,
+            outer_steps=scope.get("steps", {}),
+            vars=dict(resume.get("vars", scope.get("vars", {}))),
+        )
+        if isinstance(step, ForEachStep):
+            items = await _resolve_blob(inp.items or [])
+            leaf = int(inp.flags.get("loop_leaf_size", LEAF_SIZE))
+            if len(items) > leaf:
+                return await self._split(inp, step, items, leaf)
+            await self._for_each(inp, step, items)
+            vars_out: dict[str, Any] = {}
+            for i in sorted(self.done):
+                vars_out.update(self.done[i].pop("vars", {}) or {})
+            return await self._result(vars_out)
+        assert isinstance(step, WhileStep)
+        await self._while(inp, step)
+        for it in self.done.values():
+            it.pop("vars", None)
+        return await self._result(self.env.vars)
+
+    async def _result(self, vars_out: dict[str, Any]) -> LoopResult:
+        iterations = [self.done[i] for i in sorted(self.done)]
+        return LoopResult(iterations=await _maybe_blob(iterations), vars=vars_out)
+
+    # ------------------------------------------------------------ one iteration
+
+    async def _iteration(
+        self, inp: LoopInput, step: ForEachStep | WhileStep, index: int, item: Any,
+        vars_in: dict[str, Any],
+    ) -> dict[str, Any]:
+        assert self.env is not None
+        states: dict[str, dict[str, Any]] = {}
+        self.running[index] = states
+        env = Env(
+            inputs=self.env.inputs,
+            trigger=self.env.trigger,
+            run=self.env.run,
+            flags=self.env.flags,
+            outer_steps=self.env.outer_steps,
+            vars=dict(vars_in),
+            item=item,
+            index=index,
+            in_loop=True,
+            path=f"{inp.path}[{index}].",
+            decisions=self.env.decisions,
+            waiting=self.env.waiting,
+            slots=self.env.slots,
+        )
+        executor = StepExecutor(env, states)
+        result: dict[str, Any] = {"index": index}
+        try:
+            await Dag(step.do, [step.do[0].id], states, executor.execute).run()
+            if step.output is not None:
+                output = executor.evaluate(step, step.output, "output")
+            else:
+                output = states.get(step.do[-1].id, {}).get("output")
+            result.update(status="succeeded", output=output)
+        except ScopeFailed as failed:
+            result.update(status="failed", error=failed.error, output=None)
+        except StepFailed as failed:  # the loop's own `output` expression
+            result.update(status="failed", output=None,
+                          error={**failed.error, "step": f"{inp.path}[{index}]"})
+        except asyncio.CancelledError:
+            result.update(status="cancelled", output=None)
+            for st in states.values():
+                if st.get("status") in ("running", "waiting"):
+                    st["status"] = "cancelled"
+        finally:
+            self.running.pop(index, None)
+        result["steps"] = {k: public_state(v) for k, v in states.items()}
+        result["vars"] = {k: v for k, v in env.vars.items() if vars_in.get(k, _MISSING) != v}
+        return result
+
+    # ------------------------------------------------------------ for_each
+
+    async def _for_each(self, inp: LoopInput, step: ForEachStep, items: list[Any]) -> None:
+        assert self.env is not None
+        todo = [i for i in range(len(items)) if inp.offset + i not in self.done]
+        tasks: dict[asyncio.Task[dict[str, Any]], int] = {}
+        stop = paused = False
+        try:
+            while True:
+                while todo and not stop and not paused and len(tasks) < inp.concurrency:
+                    i = todo.pop(0)
+                    index = inp.offset + i
+                    task = asyncio.ensure_future(
+                        self._iteration(inp, step, index, items[i], self.env.vars)
+                    )
+                    tasks[task] = index
+                if not tasks:
+                    break
+                done, _ = await asyncio.wait(list(tasks), return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=lambda t: tasks[t]):
+                    index = tasks.pop(task)
+                    result = task.result()
+                    self.done[index] = result
+                    if result["status"] == "failed" and (
+                        step.on_item_error == "fail"
+                        or (result.get("error") or {}).get("type") == "Fail"
+                    ):
+                        stop = True
+                if stop:
+                    for t in tasks:
+                        t.cancel()
+                if not paused and _should_pause(inp.flags):
+                    paused = True
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            raise
+        if paused and todo and not stop:
+            workflow.continue_as_new(
+                LoopInput(
+                    step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
+                    items=inp.items, offset=inp.offset, concurrency=inp.concurrency,
+                    resume={"done": await _maybe_blob({str(k): v for k, v in self.done.items()})},
+                )
+            )
+
+    async def _split(
+        self, inp: LoopInput, step: ForEachStep, items: list[Any], leaf: int
+    ) -> LoopResult:
+        fanout = int(inp.flags.get("loop_fanout", FANOUT))
+        size = max(leaf, math.ceil(len(items) / fanout))
+        ranges = [(lo, min(lo + size, len(items))) for lo in range(0, len(items), size)]
+        parallel = max(1, min(len(ranges), inp.concurrency))
+        child_concurrency = max(1, inp.concurrency // parallel)
+        sem = asyncio.Semaphore(parallel)
+        results: dict[int, LoopResult] = {}
+        failed = asyncio.Event()
+
+        async def one(lo: int, hi: int) -> None:
+            async with sem:
+                if failed.is_set():
+                    return
+                child_id = f"{workflow.info().workflow_id}.{inp.offset + lo}-{inp.offset + hi}"
+                self.children.append(child_id)
+                child = LoopInput(
+                    step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
+                    items=await _maybe_blob(items[lo:hi]), offset=inp.offset + lo,
+                    concurrency=child_concurrency,
+                )
+                res: LoopResult = await workflow.execute_child_workflow(
+                    LOOP_WORKFLOW, child, id=child_id, result_type=LoopResult
+                )
+                self.children.remove(child_id)
+                results[lo] = res
+                its = await _resolve_blob(res.iterations)
+                for it in its:
+                    self.done[it["index"]] = {"index": it["index"], "status": it["status"]}
+                if step.on_item_error == "fail" and any(it["status"] == "failed" for it in its):
+                    failed.set()
+
+        await asyncio.gather(*(one(lo, hi) for lo, hi in ranges))
+        iterations: list[dict[str, Any]] = []
+        vars_out: dict[str, Any] = {}
+        for lo in sorted(results):
+            iterations.extend(await _resolve_blob(results[lo].iterations))
+            vars_out.update(results[lo].vars)
+        return LoopResult(iterations=await _maybe_blob(iterations), vars=vars_out)
+
+    # ------------------------------------------------------------ while
+
+    async def _while(self, inp: LoopInput, step: WhileStep) -> None:
+        assert self.env is not None
+        resume = inp.resume or {}
+        index = int(resume.get("index", 0))
+        last_steps: dict[str, Any] = resume.get("last_steps", {})
+        while True:
+            probe = StepExecutor(
+                Env(inputs=self.env.inputs, trigger=self.env.trigger, run=self.env.run,
+                    flags=self.env.flags, outer_steps={**self.env.outer_steps, **last_steps},
+                    vars=self.env.vars, index=index, in_loop=True, path=f"{inp.path}"),
+                {},
+            )
+            try:
+                go = _truthy(probe.evaluate(step, step.while_, "while"))
+            except StepFailed as failed:
+                self.done[index] = {"index": index, "status": "failed", "steps": {},
+                                    "error": {**failed.error, "step": inp.path}, "output": None}
+                return
+            if not go:
+                return
+            if index >= step.max_iterations:
+                self.done[index] = {
+                    "index": index, "status": "failed", "steps": {}, "output": None,
+                    "error": {"type": "MaxIterationsExceeded", "step": inp.path,
+                              "message": f"still true after max_iterations ({step.max_iterations})"},
+                }
+                return
+            result = await self._iteration(inp, step, index, None, self.env.vars)
+            self.env.vars.update(result.get("vars", {}))
+            self.done[index] = result
+            last_steps = result["steps"]
+            index += 1
+            if result["status"] != "succeeded":
+                return
+            if _should_pause(inp.flags):
+                workflow.continue_as_new(
+                    LoopInput(
+                        step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
+                        resume={
+                            "index": index,
+                            "last_steps": last_steps,
+                            "vars": self.env.vars,
+                            "done": await _maybe_blob({str(k): v for k, v in self.done.items()}),
+                        },
+                    )
+                )
+
+
+_MISSING = object()
+
+
+async def _resolve_blob(value: Any) -> Any:
+    """The value behind a blob reference (or the value itself)."""
+    from switchyard.engine.blobs import BlobStore, default_store
+
+    if BlobStore.is_ref(value):
+        return default_store().get(value)
+    return value
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    try:
+        await task
+    except BaseException:  # noqa: BLE001 - whatever the scope raised while being cancelled
+        pass
+
+
+__all__ = ["LEAF_SIZE", "LoopWorkflow", "RunWorkflow"]
