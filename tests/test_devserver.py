@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowExecutionStatus
     from temporalio.worker import Worker
 
+    from switchyard.config import Settings
     from switchyard.engine.devserver import (
         SEARCH_ATTRIBUTES,
         DevServer,
@@ -90,6 +91,15 @@ def test_in_memory_server_has_no_db_flag_and_no_port_before_start() -> None:
         _ = server.address
     assert server.db_filename is None
     assert not server.running
+
+
+def test_for_settings_keeps_state_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, temporal_namespace="ops")
+    server = DevServer.for_settings(settings, port=7777)
+    assert server.db_filename == tmp_path / "temporal.sqlite"
+    assert server.log_path == tmp_path / "temporal.log"
+    assert server.namespace == "ops"
+    assert server.address == "127.0.0.1:7777"
 
 
 def test_bad_dynamic_config_key_is_refused() -> None:

@@ -13,6 +13,7 @@ built-in catalogue is imported on first lookup, not on package import.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import sys
@@ -124,8 +125,8 @@ class ActionSpec:
     type: str
     title: str
     description: str
-    input_model: type[BaseModel]
-    output_model: type[BaseModel] | None
+    input_model: builtins.type[BaseModel]
+    output_model: builtins.type[BaseModel] | None
     options: str | Callable[[dict[str, Any]], str]
     connection_type: str | None
     func: ActionFunc
@@ -191,9 +192,7 @@ def action(
         )
         existing = _REGISTRY.get(type)
         if existing is not None and _origin(existing.func) != _origin(func):
-            raise ValueError(
-                f"action {type!r} is already registered by {_origin(existing.func)}"
-            )
+            raise ValueError(f"action {type!r} is already registered by {_origin(existing.func)}")
         # Same origin: a module imported twice (e.g. once inside the workflow
         # sandbox) re-registers the same action; keep the newest.
         _REGISTRY[type] = spec
@@ -271,9 +270,7 @@ def validate_params(type: str, params: dict[str, Any]) -> list[tuple[str, str]]:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            if err["type"] not in ("missing", "extra_forbidden") and _under_template(
-                params, loc
-            ):
+            if err["type"] not in ("missing", "extra_forbidden") and _under_template(params, loc):
                 continue
             problems.append((format_loc(loc), err["msg"]))
         return problems
@@ -294,11 +291,13 @@ def _under_template(params: Any, loc: tuple[Any, ...]) -> bool:
     for part in loc:
         if is_template(current):
             return True
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and -len(current) <= part < len(
-            current
-        ):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = (
+            isinstance(current, list)
+            and isinstance(part, int)
+            and -len(current) <= part < len(current)
+        )
+        if in_dict or in_list:
             current = current[part]
         else:
             # The rest of the location is pydantic's (a union member, a

@@ -93,6 +93,17 @@ def _not_a_field(model: type[BaseModel] | None) -> str:
     return f"; {owner} have: {fields}" if kind else f"; {owner} has: {fields}"
 
 
+_EDGE_FIELDS = {"next", "then", "else", "default", "start"}
+
+
+def _is_edge(loc: Sequence[int | str]) -> bool:
+    if not loc:
+        return False
+    if loc[-1] in _EDGE_FIELDS:
+        return True
+    return len(loc) >= 2 and loc[-2] in ("cases", "on")
+
+
 def _message(err: ErrorDetails, model: type[BaseModel] | None) -> tuple[str, str]:
     """(message, code) of one pydantic error."""
     kind = err["type"]
@@ -105,6 +116,8 @@ def _message(err: ErrorDetails, model: type[BaseModel] | None) -> tuple[str, str
         owner = _model_at(model, err["loc"][:-1])
         hint = did_you_mean(field, _allowed_fields(owner))
         return f"unknown field {field!r}{hint or _not_a_field(owner)}", P.UNKNOWN_FIELD
+    if kind == "list_type" and _is_edge(err["loc"]):
+        return f"expected a step id or a list of step ids, got {_got(value)}", P.SCHEMA
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {_got(value)}", P.SCHEMA
     if kind == "literal_error":
@@ -163,6 +176,8 @@ def problems_from_error(
         out.append(Problem(_location(base, loc), message, "error", code))
     for loc, errs in unions.items():
         expected = [_EXPECTED.get(e["type"]) for e in errs]
+        if "a number" in expected:
+            expected = [e for e in expected if e != "an integer"]
         names = " or ".join(dict.fromkeys(e for e in expected if e))
         if len(errs) == 1 or not names:
             for e in errs:

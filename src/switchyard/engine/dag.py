@@ -134,7 +134,7 @@ class Dag:
                 for task in sorted(done, key=lambda t: self.order.index(tasks[t])):
                     step_id = tasks.pop(task)
                     live = task.result()  # raises ScopeFailed
-                    self.states[step_id]["_live"] = live
+                    self.states.setdefault(step_id, {"status": "succeeded"})["_live"] = live
                     self._finish(step_id, live)
                 if not self.paused and self.should_pause():
                     self.paused = True

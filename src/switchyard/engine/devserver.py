@@ -8,9 +8,9 @@ downloads a server when it cannot find one, and we need control over the
 SQLite file, the port (stable across restarts), the log file, dynamic config
 and search attributes.
 
-Typical use::
+Typical use (`switchyard up`: state and log in the data directory)::
 
-    async with DevServer(db_filename=data_dir / "temporal.sqlite", data_dir=data_dir) as server:
+    async with DevServer.for_settings(get_settings()) as server:
         client = await server.client()
         ...
 
@@ -52,6 +52,8 @@ from typing import IO, TYPE_CHECKING, Any, Final, Self
 
 if TYPE_CHECKING:
     from temporalio.client import Client
+
+    from switchyard.config import Settings
 
 __all__ = [
     "SEARCH_ATTRIBUTES",
@@ -137,9 +139,10 @@ class DevServer:
     than the terminal. :meth:`start` returns once the frontend answers and
     the search attributes are visible, so a client can be used at once.
 
-    Several servers may run side by side (each gets its own port). Servers
-    still running when the interpreter exits are terminated by an ``atexit``
-    hook.
+    Several servers may run side by side (each gets its own port). The
+    server runs in its own process group, so a terminal's Ctrl-C does not
+    reach it: stop it yourself (``async with`` does). Servers still running
+    when the interpreter exits normally are terminated by an ``atexit`` hook.
 
     Args:
         db_filename: SQLite file for durable state (created with its parent
@@ -210,6 +213,29 @@ class DevServer:
         for key in self.dynamic_config:
             if not key or "=" in key:
                 raise ValueError(f"invalid dynamic config key {key!r}")
+
+    @classmethod
+    def for_settings(cls, settings: Settings, **kwargs: Any) -> DevServer:
+        """The embedded server of `switchyard up` for these settings.
+
+        State goes to ``settings.temporal_db_file`` and the log to
+        ``settings.temporal_log_file`` (both in the data directory); the
+        namespace is ``settings.temporal_namespace``.
+
+        Args:
+            settings: Usually :func:`switchyard.config.get_settings()`.
+            **kwargs: Any other :class:`DevServer` argument (``port``,
+                ``ui_port``, ``dynamic_config``, ...).
+        """
+        return cls(
+            **{
+                "db_filename": settings.temporal_db_file,
+                "data_dir": settings.data_dir,
+                "log_file": settings.temporal_log_file,
+                "namespace": settings.temporal_namespace,
+                **kwargs,
+            }
+        )
 
     # ----------------------------------------------------------------- state
 
@@ -409,6 +435,9 @@ class DevServer:
                 stderr=subprocess.STDOUT,
                 cwd=log_path.parent,
                 env=env,
+                # Own process group: Ctrl-C in a terminal reaches only us, so
+                # workers can drain against a live server before we stop it.
+                process_group=0,
             )
         except OSError as exc:
             self._release()

@@ -422,7 +422,7 @@ class StepExecutor:
     # ------------------------------------------------------------ call
 
     async def _call(self, step: CallStep) -> Any:
-        from switchyard.definition.validate import validate_inputs
+        from switchyard.definition.inputs import validate_inputs
         from switchyard.definition.model import Workflow
 
         inputs = self.render(step, step.with_, "with")

@@ -39,6 +39,10 @@ def _status_spec(value: Any) -> Any:
     raise ValueError(f"{value!r}: expected a status code like 404 or a range like '4xx'")
 
 
+def _default_fail_on_status() -> list[int | str]:
+    return ["4xx", "5xx"]
+
+
 StatusSpec = Annotated[int | str, BeforeValidator(_status_spec)]
 
 
@@ -59,7 +63,7 @@ class HttpRequestInput(BaseModel):
     json_: Any = Field(default=None, alias="json", description="a body sent as JSON")
     body: str | None = Field(default=None, description="a body sent as text")
     fail_on_status: list[StatusSpec] = Field(
-        default_factory=lambda: ["4xx", "5xx"],
+        default_factory=_default_fail_on_status,
         description="codes (404) or ranges ('4xx', '500-504') that fail the step",
     )
     follow_redirects: bool = True

@@ -1,0 +1,63 @@
+"""Helpers shared by the commands that talk to Temporal."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def parse_inputs(pairs: list[str], inputs_json: str | None) -> dict[str, Any]:
+    """`--inputs-json` then each `--input NAME=VALUE` (VALUE as JSON when it parses, else text)."""
+    inputs: dict[str, Any] = {}
+    if inputs_json:
+        try:
+            loaded = json.loads(inputs_json)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--inputs-json is not JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("--inputs-json must be a JSON object")
+        inputs.update(loaded)
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"--input {pair!r}: expected NAME=VALUE")
+        try:
+            inputs[name] = json.loads(raw)
+        except ValueError:
+            inputs[name] = raw
+    return inputs
+
+
+def state_file(data_dir: Path) -> Path:
+    """Where `switchyard up` writes the address of its embedded Temporal server."""
+    return data_dir / "temporal-address"
+
+
+def resolve_address(explicit: str | None, data_dir: Path) -> str | None:
+    """`--temporal-address`, else TEMPORAL_ADDRESS, else the one `switchyard up` wrote."""
+    if explicit:
+        return explicit
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        return os.environ["TEMPORAL_ADDRESS"]
+    path = state_file(data_dir)
+    return path.read_text().strip() if path.exists() else None
+
+
+@contextlib.asynccontextmanager
+async def temporal_client(address: str | None, namespace: str = "default") -> AsyncIterator[Any]:
+    """A client of `address`, or of an embedded dev server started (and stopped) here."""
+    from temporalio.client import Client
+
+    if address:
+        yield await Client.connect(address, namespace=namespace)
+        return
+    from switchyard.engine.devserver import DevServer
+
+    async with DevServer() as server:
+        yield await server.client()

@@ -1,0 +1,52 @@
+"""`switchyard approve RUN STEP CHOICE`: answer an approval step."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from switchyard.cli._common import resolve_address
+
+
+def approve(
+    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    step: Annotated[str, typer.Argument(help="step id, or a path like each[2].ok inside a loop")],
+    choice: Annotated[str, typer.Argument()],
+    comment: Annotated[str | None, typer.Option("--comment")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="who decides (default: $USER)")] = None,
+    role: Annotated[list[str] | None, typer.Option("--role", help="a role of the approver")] = None,
+    temporal_address: Annotated[
+        str | None, typer.Option("--temporal-address", envvar="TEMPORAL_ADDRESS")
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")
+    ] = Path(".switchyard"),
+) -> None:
+    """Decide a waiting approval; exit 1 when the run does not accept the decision."""
+    address = resolve_address(temporal_address, data_dir)
+    if not address:
+        print("no Temporal server: pass --temporal-address or start `switchyard up`")
+        raise typer.Exit(2)
+    try:
+        record = asyncio.run(_approve(address, run_id, step, choice, by or getpass.getuser(),
+                                      role or [], comment))
+    except Exception as exc:  # noqa: BLE001 - the workflow's refusal, shown as is
+        cause = getattr(exc, "cause", None) or exc
+        print(f"refused: {getattr(cause, 'message', None) or cause}")
+        raise typer.Exit(1) from None
+    print(json.dumps(record))
+
+
+async def _approve(address: str, run_id: str, step: str, choice: str, by: str,
+                   roles: list[str], comment: str | None) -> dict[str, object]:
+    from temporalio.client import Client
+
+    from switchyard.engine.client import approve as send
+
+    client = await Client.connect(address)
+    return await send(client, run_id, step, choice, by=by, roles=roles, comment=comment)

@@ -1,0 +1,49 @@
+"""`switchyard worker`: an engine worker for an existing Temporal server."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from switchyard.cli._common import resolve_address
+
+
+def worker(
+    temporal_address: Annotated[
+        str | None, typer.Option("--temporal-address", envvar="TEMPORAL_ADDRESS")
+    ] = None,
+    task_queue: Annotated[
+        str, typer.Option("--task-queue", envvar="SWITCHYARD_TASK_QUEUE")
+    ] = "switchyard",
+    definitions: Annotated[
+        Path | None, typer.Option("--definitions", help="directory of `call:` targets")
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")
+    ] = Path(".switchyard"),
+) -> None:
+    """Run an engine worker until interrupted (graceful: running activities finish)."""
+    address = resolve_address(temporal_address, data_dir)
+    if not address:
+        print("no Temporal server: pass --temporal-address or start `switchyard up`")
+        raise typer.Exit(2)
+    asyncio.run(_worker(address, task_queue, definitions))
+
+
+async def _worker(address: str, task_queue: str, definitions: Path | None) -> None:
+    from temporalio.client import Client
+
+    from switchyard.engine.worker import build_worker
+
+    client = await Client.connect(address)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, task_queue, definitions=definitions):
+        print(f"worker polling {task_queue!r} on {address}", flush=True)
+        await stop.wait()

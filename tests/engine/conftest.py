@@ -1,0 +1,79 @@
+"""Engine fixtures: a real worker on the session's dev server, and a way to run YAML."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHandle
+
+from switchyard.connections import StaticConnections
+from switchyard.definition.loader import load_text, parse_workflow
+from switchyard.definition.model import Workflow
+from switchyard.engine import client as engine_client
+from switchyard.engine.blobs import BlobStore
+from switchyard.engine.worker import build_worker
+
+
+def parse(text: str) -> Workflow:
+    wf, problems = parse_workflow(load_text(textwrap.dedent(text)))
+    errors = [p for p in problems if p.severity == "error"]
+    assert wf is not None and not errors, errors
+    return wf
+
+
+@dataclass
+class Engine:
+    """Runs definitions on a real worker; each test has its own task queue."""
+
+    client: Client
+    task_queue: str
+    definitions_dir: Path
+    histories: list[tuple[str, str]] = field(default_factory=list)
+
+    async def start(
+        self, text: str, inputs: dict[str, Any] | None = None, **kw: Any
+    ) -> WorkflowHandle[Any, dict[str, Any]]:
+        wf = parse(text)
+        handle = await engine_client.start_run(
+            self.client, wf, inputs or {}, task_queue=self.task_queue, **kw
+        )
+        self.histories.append((wf.name, handle.id))
+        return handle
+
+    async def run(self, text: str, inputs: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        handle = await self.start(text, inputs, **kw)
+        return await asyncio.wait_for(handle.result(), timeout=120)
+
+    def add_definition(self, text: str) -> None:
+        wf = parse(text)
+        (self.definitions_dir / f"{wf.name}.yaml").write_text(textwrap.dedent(text))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def engine(
+    client: Client, task_queue: str, tmp_data_dir: Path, tmp_path: Path
+) -> AsyncIterator[Engine]:
+    defs = tmp_path / "definitions"
+    defs.mkdir()
+    worker = build_worker(
+        client,
+        task_queue,
+        connections=StaticConnections({}),
+        definitions=defs,
+        blobs=BlobStore(tmp_data_dir / "blobs", threshold=128 * 1024),
+    )
+    async with worker:
+        yield Engine(client, task_queue, defs)
+
+
+@pytest.fixture
+def http_server(httpserver):  # type: ignore[no-untyped-def]
+    """pytest-httpserver's server (a local fake of a third-party HTTP API)."""
+    return httpserver
