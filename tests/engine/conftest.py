@@ -48,18 +48,47 @@ class Engine:
         return handle
 
     async def run(self, text: str, inputs: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        timeout = kw.pop("timeout", 120)
         handle = await self.start(text, inputs, **kw)
-        return await asyncio.wait_for(handle.result(), timeout=120)
+        return await asyncio.wait_for(engine_client.wait_result(handle), timeout=timeout)
 
     def add_definition(self, text: str) -> None:
         wf = parse(text)
         (self.definitions_dir / f"{wf.name}.yaml").write_text(textwrap.dedent(text))
 
 
+HISTORIES = Path(__file__).parent.parent / "replay" / "histories"
+
+
+async def save_histories(client: Client, task_queue: str, name: str) -> int:
+    """Write the history of every workflow that ran on `task_queue` to the replay corpus."""
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    for old in HISTORIES.glob(f"{name}--*.json"):
+        old.unlink()
+    n = 0
+    async for execution in client.list_workflows(f"TaskQueue = '{task_queue}'"):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        n += 1
+        (HISTORIES / f"{name}--{n:02d}.json").write_text(history.to_json())
+    return n
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def engine(
-    client: Client, task_queue: str, tmp_data_dir: Path, tmp_path: Path
+    client: Client,
+    task_queue: str,
+    tmp_data_dir: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    record_histories: bool,
 ) -> AsyncIterator[Engine]:
+    """A worker on this test's task queue.
+
+    With `--record-histories`, the histories of the runs are written to
+    tests/replay/histories/ afterwards (tests marked `no_record` are left out:
+    their histories refer to blobs in a temporary directory or are too big).
+    """
     defs = tmp_path / "definitions"
     defs.mkdir()
     worker = build_worker(
@@ -71,6 +100,9 @@ async def engine(
     )
     async with worker:
         yield Engine(client, task_queue, defs)
+    if record_histories and request.node.get_closest_marker("no_record") is None:
+        await asyncio.sleep(1)  # visibility catches up with the last completions
+        await save_histories(client, task_queue, request.node.name.replace("/", "_"))
 
 
 @pytest.fixture

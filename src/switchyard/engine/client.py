@@ -63,7 +63,7 @@ async def get_run(client: Client, run_id: str) -> dict[str, Any]:
     """The run JSON, live: loop steps in progress show their iterations so far."""
     state = await client.get_workflow_handle(run_id).query(STATE_QUERY, result_type=dict)
     await _fill_loops(client, state["steps"])
-    return state
+    return resolve_refs(state)
 
 
 async def _fill_loops(client: Client, steps: dict[str, Any]) -> None:
@@ -126,3 +126,32 @@ async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | No
         if found:
             return found
     return None
+
+
+def resolve_refs(run: dict[str, Any], store: Any = None) -> dict[str, Any]:
+    """The run JSON with outputs and iteration lists stored outside the history loaded back."""
+    from switchyard.engine.blobs import BlobStore, default_store
+    from switchyard.engine.types import iteration_view
+
+    store = store or default_store()
+
+    def load(value: Any) -> Any:
+        return store.get(value) if BlobStore.is_ref(value) else value
+
+    def walk(steps: dict[str, Any]) -> None:
+        for st in steps.values():
+            if "output" in st:
+                st["output"] = load(st["output"])
+            if BlobStore.is_ref(st.get("iterations")):
+                st["iterations"] = [iteration_view(it) for it in load(st["iterations"])]
+            for it in st.get("iterations") or []:
+                walk(it.get("steps", {}))
+
+    run["outputs"] = load(run.get("outputs"))
+    walk(run.get("steps", {}))
+    return run
+
+
+async def wait_result(handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:
+    """Wait for a run to end; its run JSON with references resolved."""
+    return resolve_refs(await handle.result())

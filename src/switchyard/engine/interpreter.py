@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         LoopResult,
         RunInput,
         ScriptCall,
+        iteration_view,
     )
 
 PUBLIC_FIELDS = ("status", "attempts", "output", "error", "started_at", "finished_at")
@@ -224,6 +225,9 @@ class StepExecutor:
         except asyncio.CancelledError:
             state.update(status="cancelled", finished_at=now_iso())
             raise
+        if state["output"] is not None and not blobs.BlobStore.is_ref(state["output"]):
+            # Large pure-step outputs (transform, script, loops) leave the history too.
+            state["output"] = await _maybe_blob(state["output"])
         state.update(status="succeeded", finished_at=now_iso())
         if not state["attempts"]:
             state["attempts"] = 1
@@ -502,11 +506,11 @@ class StepExecutor:
             LOOP_WORKFLOW, loop_input, id=child_id, result_type=LoopResult
         )
         iterations = self.resolve(result.iterations)
-        state["iterations"] = [
-            {"index": it["index"], "status": it["status"], "steps": it.get("steps", {}),
-             **({"error": it["error"]} if it.get("error") else {})}
-            for it in iterations
-        ]
+        # A big list stays a reference (clients resolve it: engine.client.resolve_refs).
+        state["iterations"] = (
+            result.iterations if blobs.BlobStore.is_ref(result.iterations)
+            else [iteration_view(it) for it in iterations]
+        )
         state["attempts"] = 1
         self.env.vars.update(result.vars)
         failed = [it for it in iterations if it["status"] == "failed"]
@@ -522,10 +526,7 @@ class StepExecutor:
             err = failed[0]["error"] or {}
             raise StepFailed(err.get("type", errors.ACTION_ERROR),
                              f"item {failed[0]['index']}: {err.get('message', '')}")
-        limit = next((it for it in iterations if it.get("limit")), None)
-        if limit:
-            raise StepFailed("MaxIterationsExceeded", limit["limit"])
-        return [it.get("output") for it in iterations if "output" in it or True]
+        return [it.get("output") for it in iterations]
 
 
 # ---------------------------------------------------------------- helpers

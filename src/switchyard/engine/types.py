@@ -84,3 +84,11 @@ class DefinitionRequest:
 @dataclass
 class BlobRequest:
     value: Any
+
+
+def iteration_view(it: dict[str, Any]) -> dict[str, Any]:
+    """An iteration as the run JSON shows it: `{index, status, steps}` (+ `error`)."""
+    view = {"index": it["index"], "status": it["status"], "steps": it.get("steps", {})}
+    if it.get("error"):
+        view["error"] = it["error"]
+    return view
