@@ -56,7 +56,11 @@ def run_action(blobs: BlobStore) -> RunAction:
         env.on_heartbeat = lambda *d: heartbeats.append(d)
         acts = ActionActivities(StaticConnections(list(connections)), store or blobs)
         call = ActionCall(
-            action=action, params=params, connection=connection, run_id="r1", workflow="wf",
+            action=action,
+            params=params,
+            connection=connection,
+            run_id="r1",
+            workflow="wf",
             step="s",
         )
         return await env.run(acts.run_action, call)

@@ -82,7 +82,10 @@ async def test_query_and_headers_are_sent(httpserver: HTTPServer, run_action: Ru
 
 async def test_json_body_is_sent_as_json(httpserver: HTTPServer, run_action: RunAction) -> None:
     httpserver.expect_request(
-        "/j", method="POST", json={"a": [1, {"b": None}]}, headers={"Content-Type": "application/json"}
+        "/j",
+        method="POST",
+        json={"a": [1, {"b": None}]},
+        headers={"Content-Type": "application/json"},
     ).respond_with_json({"created": True}, status=201)
     result = await run_action(
         "http.request",
@@ -190,7 +193,9 @@ def test_parse_retry_after() -> None:
 async def test_client_errors_are_not_retryable(
     httpserver: HTTPServer, run_action: RunAction, status: int
 ) -> None:
-    httpserver.expect_request("/c").respond_with_data("no", status=status, headers={"Retry-After": "5"})
+    httpserver.expect_request("/c").respond_with_data(
+        "no", status=status, headers={"Retry-After": "5"}
+    )
     with pytest.raises(ApplicationError) as info:
         await run_action("http.request", {"url": httpserver.url_for("/c")})
     assert info.value.type == errors.HTTP_CLIENT_ERROR

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from switchyard.engine.client import approve, get_run
@@ -45,7 +46,7 @@ async def test_for_each_results_in_input_order_with_iterations(engine):
     assert run["steps"]["after"]["output"] == [6, 2.1, 4.2]
 
 
-async def test_for_each_concurrency_is_honoured(engine, http_server):
+async def test_for_each_concurrency_is_honoured(engine):
     lock = threading.Lock()
     live = {"now": 0, "max": 0}
 
@@ -58,8 +59,11 @@ async def test_for_each_concurrency_is_honoured(engine, http_server):
             live["now"] -= 1
         return Response("{}", content_type="application/json")
 
+    http_server = HTTPServer(host="127.0.0.1", port=0, threaded=True)  # concurrent requests
     http_server.expect_request("/work").respond_with_handler(handler)
-    run = await engine.run(
+    http_server.start()
+    try:
+        run = await engine.run(
         f"""
         name: bounded
         steps:
@@ -71,7 +75,9 @@ async def test_for_each_concurrency_is_honoured(engine, http_server):
                 action: http.request
                 with: {{url: "{http_server.url_for('/work')}", query: {{i: "{{{{ Index }}}}"}}}}
         """
-    )
+        )
+    finally:
+        http_server.stop()
     assert run["status"] == "succeeded", run
     assert live["max"] == 2
     assert len(http_server.log) == 8

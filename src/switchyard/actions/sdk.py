@@ -38,6 +38,7 @@ __all__ = [
     "is_template",
     "load_builtins",
     "mask_secrets",
+    "param_problems",
     "validate_params",
 ]
 
@@ -267,14 +268,31 @@ def validate_params(type: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     try:
         spec.input_model.model_validate(params)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            if err["type"] not in ("missing", "extra_forbidden") and _under_template(params, loc):
-                continue
-            problems.append((format_loc(loc), err["msg"]))
-        return problems
+        return param_problems(params, exc, accept_templates=True)
     return []
+
+
+def param_problems(
+    params: dict[str, Any], exc: ValidationError, *, accept_templates: bool = False
+) -> list[tuple[str, str]]:
+    """`(location, message)` pairs of a validation error of `params`.
+
+    Locations stop at the value in `params` (pydantic appends union-member
+    tags such as `.str`, `.int`); messages for one location are merged.
+    """
+    merged: dict[str, list[str]] = {}
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] in ("missing", "extra_forbidden"):
+            where = loc  # the key itself is absent from / unknown to the model
+        else:
+            if accept_templates and _under_template(params, loc):
+                continue
+            where = _trim(params, loc)
+        messages = merged.setdefault(format_loc(where), [])
+        if err["msg"] not in messages:
+            messages.append(err["msg"])
+    return [(loc, "; ".join(msgs)) for loc, msgs in merged.items()]
 
 
 def format_loc(loc: Iterable[Any], prefix: str = "with") -> str:
@@ -285,25 +303,33 @@ def format_loc(loc: Iterable[Any], prefix: str = "with") -> str:
     return out
 
 
-def _under_template(params: Any, loc: tuple[Any, ...]) -> bool:
-    """True when the value at `loc` (or one of its parents) is a template."""
+def _walk(params: Any, loc: tuple[Any, ...]) -> list[Any]:
+    """The values along `loc` inside `params`, as far as they exist."""
+    values = [params]
     current = params
     for part in loc:
-        if is_template(current):
-            return True
         in_dict = isinstance(current, dict) and part in current
         in_list = (
             isinstance(current, list)
             and isinstance(part, int)
             and -len(current) <= part < len(current)
         )
-        if in_dict or in_list:
-            current = current[part]
-        else:
+        if not (in_dict or in_list):
             # The rest of the location is pydantic's (a union member, a
             # validator name): the value itself has been reached.
             break
-    return is_template(current)
+        current = current[part]
+        values.append(current)
+    return values
+
+
+def _trim(params: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return loc[: len(_walk(params, loc)) - 1]
+
+
+def _under_template(params: Any, loc: tuple[Any, ...]) -> bool:
+    """True when the value at `loc` (or one of its parents) is a template."""
+    return any(is_template(v) for v in _walk(params, loc))
 
 
 def mask_secrets(value: Any, secrets: Iterable[str]) -> Any:

@@ -35,7 +35,7 @@ def approve(
     try:
         record = asyncio.run(_approve(address, run_id, step, choice, by or getpass.getuser(),
                                       role or [], comment))
-    except Exception as exc:  # noqa: BLE001 - the workflow's refusal, shown as is
+    except Exception as exc:
         cause = getattr(exc, "cause", None) or exc
         print(f"refused: {getattr(cause, 'message', None) or cause}")
         raise typer.Exit(1) from None

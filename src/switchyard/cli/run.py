@@ -79,7 +79,7 @@ async def _run(wf: Any, inputs: dict[str, Any], directory: Path, address: str | 
                 if not quiet:
                     try:
                         _progress(await get_run(client, handle.id), seen, "")
-                    except Exception:  # noqa: BLE001 - a query can race the run's start
+                    except Exception:
                         pass
                 await asyncio.wait({result_task}, timeout=0.3)
             result = result_task.result()

@@ -44,7 +44,7 @@ async def _up(data_dir: Path, port: int, temporal_port: int | None) -> None:
     server = DevServer(db_filename=settings.temporal_db_file, data_dir=data_dir, port=temporal_port)
     try:
         await server.start()
-    except Exception:  # noqa: BLE001 - the remembered port may be taken now
+    except Exception:
         if temporal_port is None:
             raise
         server = DevServer(db_filename=settings.temporal_db_file, data_dir=data_dir)

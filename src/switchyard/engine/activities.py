@@ -25,7 +25,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from switchyard import errors
-from switchyard.actions.sdk import ActionContext, ActionSpec, format_loc, get_action, mask_secrets
+from switchyard.actions.sdk import (
+    ActionContext,
+    ActionSpec,
+    get_action,
+    mask_secrets,
+    param_problems,
+)
 from switchyard.connections import Connection, ConnectionResolver
 from switchyard.engine.blobs import BlobStore
 from switchyard.errors import StepFailure
@@ -93,8 +99,10 @@ def _as_failure(exc: BaseException) -> StepFailure:
     return StepFailure(errors.ACTION_ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def _validation_failure(spec: ActionSpec, exc: PydanticValidationError) -> StepFailure:
-    problems = [{"loc": format_loc(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+def _validation_failure(
+    spec: ActionSpec, params: dict[str, Any], exc: PydanticValidationError
+) -> StepFailure:
+    problems = [{"loc": loc, "message": msg} for loc, msg in param_problems(params, exc)]
     text = "; ".join(f"{p['loc']}: {p['message']}" for p in problems)
     return StepFailure(
         errors.VALIDATION_ERROR,
@@ -156,7 +164,7 @@ class ActionActivities:
         try:
             params = spec.input_model.model_validate(call.params)
         except PydanticValidationError as exc:
-            raise _validation_failure(spec, exc) from None
+            raise _validation_failure(spec, call.params, exc) from None
         connection = await self._connection(spec, call.connection)
         ctx = ActionContext(
             run_id=call.run_id,

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributeKey, TypedSearchAttributes
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from switchyard.definition.model import Workflow
@@ -18,6 +18,14 @@ SA_TRIGGER = SearchAttributeKey.for_keyword("SwitchyardTrigger")
 #: Margin over the definition's own timeout: the workflow times itself out cleanly
 #: (status `timed_out`, steps cancelled); the server-side limit is only a backstop.
 _BACKSTOP_SECONDS = 300
+
+
+class InvalidInputs(ValueError):
+    """A run refused before it starts; `problems` has one entry per offending field."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
 
 
 async def start_run(
@@ -32,15 +40,26 @@ async def start_run(
     flags: dict[str, Any] | None = None,
     search_attributes: bool = True,
 ) -> WorkflowHandle[Any, dict[str, Any]]:
-    """Submit a run of a checked definition with checked inputs."""
+    """Submit a run of a checked definition.
+
+    Raises:
+        InvalidInputs: the inputs don't satisfy the declaration (one problem per field).
+    """
     from datetime import timedelta
+
+    from switchyard.definition.inputs import validate_inputs
+
+    inputs, problems = validate_inputs(wf, inputs)
+    if problems:
+        raise InvalidInputs(problems)
 
     trigger = trigger or {"type": "manual"}
     run_id = run_id or str(uuid.uuid4())
     attrs = None
     if search_attributes:
         attrs = TypedSearchAttributes(
-            [SA_WORKFLOW.value_set(wf.name), SA_TRIGGER.value_set(str(trigger.get("type")))]
+            [SearchAttributePair(SA_WORKFLOW, wf.name),
+             SearchAttributePair(SA_TRIGGER, str(trigger.get("type")))]
         )
     return await client.start_workflow(
         RUN_WORKFLOW,
@@ -101,11 +120,21 @@ async def approve(
     comment: str | None = None,
 ) -> dict[str, Any]:
     """Answer an approval step; the step may be inside a loop (path like `each[2].ok`)."""
+    from temporalio.client import WorkflowUpdateFailedError
+
     decision = {"step": step, "choice": choice, "by": by, "roles": roles or [], "comment": comment}
     target = await _find_waiting(client, run_id, step) or run_id
-    return await client.get_workflow_handle(target).execute_update(
-        APPROVE_UPDATE, decision, result_type=dict
-    )
+    try:
+        return await client.get_workflow_handle(target).execute_update(
+            APPROVE_UPDATE, decision, result_type=dict
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise ApprovalRefused(getattr(cause, "message", None) or str(cause or exc)) from None
+
+
+class ApprovalRefused(ValueError):
+    """The run did not accept the decision (step not waiting, unknown choice, not an approver)."""
 
 
 async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | None:

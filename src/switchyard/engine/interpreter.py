@@ -10,6 +10,7 @@ marker event); actions are activities; loops are child workflows
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -314,6 +315,7 @@ class StepExecutor:
                         result_type=ActionResult,
                         task_queue=task_queue,
                         start_to_close_timeout=settings.start_to_close,
+                        schedule_to_close_timeout=settings.schedule_to_close,
                         heartbeat_timeout=settings.heartbeat_timeout,
                         retry_policy=settings.retry_policy,
                     )
@@ -375,7 +377,8 @@ class StepExecutor:
                 start_to_close_timeout=timedelta(seconds=timeout + 5),
                 retry_policy=policy,
             )
-        except ActivityError as exc:
+        except (ActivityError, ApplicationError) as exc:
+            # A local activity's failure may arrive unwrapped (not as an ActivityError).
             raise _activity_failure(exc, policy) from None
         state["attempts"] = result.attempt
         return result.output
@@ -413,7 +416,7 @@ class StepExecutor:
         }
         try:
             await workflow.wait_condition(lambda: path in self.env.decisions, timeout=step.timeout)
-        except asyncio.TimeoutError:
+        except builtins.TimeoutError:
             state["output"] = {"choice": "timeout", "by": None, "comment": None, "at": now_iso()}
             return list(step.on.get("timeout", []))
         finally:
@@ -550,8 +553,8 @@ def _error_of(error: dict[str, Any]) -> dict[str, Any]:
     return {"type": error.get("type"), "message": error.get("message")}
 
 
-def _activity_failure(exc: ActivityError, policy: RetryPolicy) -> StepFailed:
-    cause = exc.cause
+def _activity_failure(exc: ActivityError | ApplicationError, policy: RetryPolicy) -> StepFailed:
+    cause = exc if isinstance(exc, ApplicationError) else exc.cause
     if isinstance(cause, ApplicationError):
         det = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         return StepFailed(
@@ -561,7 +564,8 @@ def _activity_failure(exc: ActivityError, policy: RetryPolicy) -> StepFailed:
             attempts=det.get("attempt"),
         )
     if isinstance(cause, TimeoutError):
-        attempts = policy.maximum_attempts if exc.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED else None
+        reached = getattr(exc, "retry_state", None) == RetryState.MAXIMUM_ATTEMPTS_REACHED
+        attempts = policy.maximum_attempts if reached else None
         return StepFailed(errors.TIMEOUT, f"attempt timed out ({cause.type.name.lower()})", attempts=attempts or None)
     return StepFailed(errors.ACTION_ERROR, str(cause or exc))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 from pathlib import Path
 
 from temporalio.client import Client
@@ -18,7 +17,10 @@ from switchyard.engine.workflows import LoopWorkflow, RunWorkflow
 #: Modules the workflow sandbox takes from the host instead of re-importing them per
 #: workflow run: ours are deterministic by construction (no I/O at import, no clocks),
 #: and passing them through makes workflow tasks ~1.3x faster (measured here).
-PASSTHROUGH = ("switchyard", "pydantic", "pydantic_core", "quickjs", "yaml", "httpx", "annotated_types")
+PASSTHROUGH = (
+    "switchyard", "pydantic", "pydantic_core", "quickjs", "_quickjs", "yaml", "httpx",
+    "annotated_types",
+)
 
 WORKFLOWS = [RunWorkflow, LoopWorkflow]
 
@@ -39,6 +41,9 @@ def build_worker(
     max_concurrent_activities: int = 100,
 ) -> Worker:
     """A worker running the interpreter, the action activity and the local activities."""
+    from switchyard.actions import load_builtins
+
+    load_builtins()  # import the catalogue before the sandbox ever needs it
     blobs = blobs or default_store()
     if isinstance(definitions, Path):
         definitions = DirectorySource(definitions)
@@ -50,7 +55,6 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[actions.run_action, *local.all()],
         workflow_runner=workflow_runner(),
-        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=8),
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_local_activities=16,
     )

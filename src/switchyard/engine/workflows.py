@@ -207,7 +207,7 @@ class RunWorkflow(_Approvals):
             )
         except ScopeFailed as failed:
             self._end("failed", error=failed.error)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _cancel(task)
             self._end(
                 "timed_out",
@@ -235,6 +235,8 @@ class RunWorkflow(_Approvals):
             if st.get("status") in ("running", "waiting", "pending"):
                 st["status"] = "cancelled"
                 st["finished_at"] = now_iso()
+        for sid in self.info.get("step_ids", []):  # never reached: behind a failure or dead
+            self.states.setdefault(sid, {"status": "skipped"})
         self.info.update(status=status, error=error, outputs=outputs, finished_at=now_iso())
 
 
@@ -499,7 +501,7 @@ async def _cancel(task: asyncio.Future[Any]) -> None:
     task.cancel()
     try:
         await task
-    except BaseException:  # noqa: BLE001 - whatever the scope raised while being cancelled
+    except BaseException:
         pass
 
 

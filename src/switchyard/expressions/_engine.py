@@ -40,8 +40,14 @@ from ._scope import MISSING, Scope
 NAMES = ("Inputs", "Steps", "Vars", "Trigger", "Run", "Item", "Index", "Output")
 PARAMS = ", ".join(NAMES)
 _NAME_RE = re.compile(r"\b(Inputs|Steps|Vars|Trigger|Run|Item|Index|Output|arguments)\b")
-_FIELD_OF = {"Inputs": "inputs", "Vars": "vars", "Trigger": "trigger", "Run": "run",
-             "Item": "item", "Output": "output"}
+_FIELD_OF = {
+    "Inputs": "inputs",
+    "Vars": "vars",
+    "Trigger": "trigger",
+    "Run": "run",
+    "Item": "item",
+    "Output": "output",
+}
 _M64 = (1 << 64) - 1
 _SMALL_INT = 1 << 31
 
@@ -116,8 +122,9 @@ def rng_state(seed: int, index: int | None, expr_hash: int) -> int:
 def dumps(value: Any) -> str:
     """JSON text for a value; non-JSON leaves (datetimes...) become strings, NaN null."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str,
-                          allow_nan=False)
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+        )
     except ValueError:
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
     if not text.isascii():
@@ -126,6 +133,29 @@ def dumps(value: Any) -> str:
         except UnicodeEncodeError:  # lone surrogates: the binding cannot pass them as UTF-8
             text = json.dumps(json.loads(text), separators=(",", ":"))
     return text
+
+
+NOT_PRIMITIVE: Any = object()
+
+
+def primitive(value: Any) -> Any:
+    """`value` as the binding can pass it directly, or NOT_PRIMITIVE (goes through JSON)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):  # the binding truncates ints to 32 bits
+        return value if -_SMALL_INT < value < _SMALL_INT else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):  # passed as is (NUL-safe); lone surrogates cannot cross
+        return value if value.isascii() else _utf8_safe(value)
+    return NOT_PRIMITIVE
+
+
+def _int_if_integral(v: Any) -> Any:
+    """JavaScript has one number type: integral values come back as int (JSON does the same)."""
+    if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53:
+        return int(v)
+    return v
 
 
 def _utf8_safe(s: str) -> str:
@@ -146,27 +176,40 @@ def _finite(v: Any) -> Any:
     return v
 
 
-def describe(exc: BaseException, limits: Limits, *, time_s: float | None = None,
-             memory_mb: int | None = None) -> EvalFailure:
+def describe(
+    exc: BaseException, limits: Limits, *, time_s: float | None = None, memory_mb: int | None = None
+) -> EvalFailure:
     """Turn a QuickJS exception into a message and say whether the context is spoiled."""
     if isinstance(exc, MemoryError):
-        return EvalFailure(f"memory limit of {memory_mb or limits.memory_mb} MB exceeded",
-                           fatal=True, oom=True)
+        return EvalFailure(
+            f"memory limit of {memory_mb or limits.memory_mb} MB exceeded", fatal=True, oom=True
+        )
     text = str(exc)
     first = text.split("\n", 1)[0].strip()
     if first.startswith("InternalError: interrupted"):
         return EvalFailure(f"time limit of {time_s or limits.time_s:g}s exceeded", fatal=True)
     if first.startswith("InternalError: out of memory"):
-        return EvalFailure(f"memory limit of {memory_mb or limits.memory_mb} MB exceeded",
-                           fatal=True, oom=True)
+        return EvalFailure(
+            f"memory limit of {memory_mb or limits.memory_mb} MB exceeded", fatal=True, oom=True
+        )
+    if first == "null" and text.strip() == "null":
+        # QuickJS throws a bare null when it cannot even allocate the error object.
+        return EvalFailure(
+            f"memory limit of {memory_mb or limits.memory_mb} MB exceeded (or `null` was thrown)",
+            fatal=True,
+            oom=True,
+        )
     if "Maximum call stack size exceeded" in first or first.startswith("InternalError: stack"):
-        return EvalFailure("RangeError: maximum call stack size exceeded (recursion too deep)",
-                           fatal=True)
+        return EvalFailure(
+            "RangeError: maximum call stack size exceeded (recursion too deep)", fatal=True
+        )
     if first.startswith("InternalError"):
         return EvalFailure(first, fatal=True)
     if first.startswith("TypeError") and ("read-only" in first or "not extensible" in first):
-        first += (" (values in scope are read-only: copy before changing, "
-                  "e.g. [...x].sort(), x.toSorted() or {...o, k: v})")
+        first += (
+            " (values in scope are read-only: copy before changing, "
+            "e.g. [...x].sort(), x.toSorted() or {...o, k: v})"
+        )
     return EvalFailure(first or "uncaught exception", fatal=False)
 
 
@@ -217,14 +260,9 @@ class Engine:
     # -- values --------------------------------------------------------------
     def value(self, token: int, value: Any) -> Any:
         """The JavaScript form of a scope value (deep-frozen), cached by token."""
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, int) and -_SMALL_INT < value < _SMALL_INT:
-            return value
-        if isinstance(value, float) and math.isfinite(value):
-            return value
-        if isinstance(value, str):  # passed as is (NUL-safe); lone surrogates cannot cross
-            return value if value.isascii() else _utf8_safe(value)
+        prim = primitive(value)
+        if prim is not NOT_PRIMITIVE:
+            return prim
         hit = self.values.get(token)
         if hit is not None:
             self.values.move_to_end(token)
@@ -280,7 +318,9 @@ class Engine:
             self.drain()
         except (self.JSException, MemoryError) as exc:
             raise describe(exc, LIMITS) from None
-        return json.loads(result) if isinstance(result, str) else result
+        if isinstance(result, str):
+            return json.loads(result)
+        return _int_if_integral(result)
 
     def drain(self) -> None:
         for _ in range(100_000):

@@ -8,7 +8,8 @@ class ExpressionError(Exception):
 
     Attributes:
         type: "ExpressionError" (the error type recorded on the failed step).
-        message: the JavaScript-side reason, e.g. "TypeError: cannot read property 'y' of undefined".
+        message: the JavaScript-side reason,
+            e.g. "TypeError: cannot read property 'y' of undefined".
         step: id of the step being evaluated, if known.
         field: dotted path of the field, e.g. "with.headers.X" or "with.items[2]".
         expression: the expression source (without `{{ }}`).

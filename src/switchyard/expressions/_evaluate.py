@@ -87,6 +87,8 @@ def _run(expr: str, scope: Scope, step: str | None, field: str | None, mode: int
             _engine.discard(eng)
             raise ExpressionError(
                 _engine.describe(exc, _engine.LIMITS).message,
-                step=step, field=field, expression=expr,
+                step=step,
+                field=field,
+                expression=expr,
             ) from None
     raise AssertionError("unreachable")

@@ -16,12 +16,31 @@ from dataclasses import dataclass
 
 _IDENT_START = re.compile(r"[A-Za-z_$\u0080-\uffff]")
 _IDENT = re.compile(r"[A-Za-z0-9_$\u0080-\uffff]*")
-_NUMBER = re.compile(r"(?:0[xXoObB][0-9a-fA-F_]+n?|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?n?)")
-_PUNCT = re.compile(r">>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|\?\?=|&&=|\|\|=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.(?!\d)|\+\+|--|<<|>>|\*\*|[-+*%&|^!~<>=?:;,.]=?|[-+*/%&|^!~<>=?:;,.@#]")
+_NUMBER = re.compile(
+    r"(?:0[xXoObB][0-9a-fA-F_]+n?|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?n?)"
+)
+_PUNCT = re.compile(
+    r">>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|\?\?=|&&=|\|\|=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.(?!\d)|\+\+|--|<<|>>|\*\*|[-+*%&|^!~<>=?:;,.]=?|[-+*/%&|^!~<>=?:;,.@#]"
+)
 
 # After these keywords an expression starts, so `/` begins a regex and `{` an object.
 _EXPR_KEYWORDS = frozenset(
-    "return typeof instanceof in of new delete void throw case do else yield await".split()
+    [
+        "return",
+        "typeof",
+        "instanceof",
+        "in",
+        "of",
+        "new",
+        "delete",
+        "void",
+        "throw",
+        "case",
+        "do",
+        "else",
+        "yield",
+        "await",
+    ]
 )
 _PAREN_STATEMENTS = frozenset(("if", "while", "for", "with"))
 _BLOCK_AFTER = frozenset(("else", "do", "try", "finally"))

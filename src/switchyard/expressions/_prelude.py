@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (JavaScript source kept readable)
 """JavaScript run once in every new QuickJS context, before any customer code.
 
 `PRELUDE` makes the realm deterministic and closes the doors to code generation:

@@ -49,7 +49,8 @@ class Scope:
 
     Attributes:
         inputs: `Inputs`.
-        steps: `Steps`: step id -> {"output", "status", "error", "attempts", "started_at", "finished_at"}.
+        steps: `Steps`: step id -> {"output", "status", "error", "attempts",
+            "started_at", "finished_at"}.
         vars: `Vars`.
         trigger: `Trigger` (`{type, event, ...}`).
         run: `Run` (`{id, workflow, version, started_at}`).
@@ -99,9 +100,7 @@ class Scope:
         if new.steps is not self.steps:
             old = self.steps
             step_tokens = {
-                sid: self._step_tokens[sid]
-                if sid in old and old[sid] is state
-                else next(_tokens)
+                sid: self._step_tokens[sid] if sid in old and old[sid] is state else next(_tokens)
                 for sid, state in new.steps.items()
             }
             tokens["steps"] = next(_tokens)

@@ -11,10 +11,21 @@ frozen, since nothing outlives the call.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-from ._engine import LIMITS, MISSING, NAMES, PARAMS, EvalFailure, describe, dumps, rng_state
+from ._engine import (
+    LIMITS,
+    MISSING,
+    NAMES,
+    NOT_PRIMITIVE,
+    PARAMS,
+    EvalFailure,
+    _int_if_integral,
+    describe,
+    dumps,
+    primitive,
+    rng_state,
+)
 from ._engine import stable_hash as _hash
 from ._errors import ScriptError
 from ._prelude import LOCKDOWN, PRELUDE
@@ -65,16 +76,15 @@ def _run(body: str, scope: Scope, timeout_s: float, memory_mb: int) -> Any:
             v = getattr(scope, attr)
             if v is MISSING or (name == "Index" and v is None):
                 args.append(undef)
-            elif v is None or isinstance(v, bool) or (isinstance(v, float) and math.isfinite(v)):
-                args.append(v)
             else:
-                args.append(ctx.parse_json(dumps(v)))
+                prim = primitive(v)
+                args.append(ctx.parse_json(dumps(v)) if prim is NOT_PRIMITIVE else prim)
         seed = rng_state(scope.seed, scope.index, _hash(body))
         result = invoke(fn, 0, float(scope.now_ms), seed, *args)
         for _ in range(100_000):
             if not ctx.execute_pending_job():
                 break
-        return json.loads(result) if isinstance(result, str) else result
+        return json.loads(result) if isinstance(result, str) else _int_if_integral(result)
     except (_quickjs.JSException, MemoryError) as exc:
         raise describe(exc, LIMITS, time_s=timeout_s, memory_mb=memory_mb) from None
     finally:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from ._engine import PARAMS
 from ._lexer import LexError, scan
 
-_POS = re.compile(r"<input>:(\d+):(\d+)")
+_POS = re.compile(r"<input>:(\d+)")
 _local = threading.local()
 
 EXPR_HEAD = '"use strict"; throw 0;\n'
@@ -46,8 +46,12 @@ def _checker():  # type: ignore[no-untyped-def]
     return ctx
 
 
-def _parse(script: str, first_line: int, first_col: int) -> str | None:
-    """None if `script` parses; else its first error line with a position in the checked text."""
+def _parse(script: str, first_line: int) -> str | None:
+    """None if `script` parses; else its first error line, with the line in the checked text.
+
+    (QuickJS-ng's column numbers point at the start of the construct, not at the
+    offending token, so only the line is reported.)
+    """
     ctx = _checker()
     try:
         ctx.eval(script)
@@ -60,10 +64,7 @@ def _parse(script: str, first_line: int, first_col: int) -> str | None:
         m = _POS.search(text)
         if m is None:
             return first
-        line, col = int(m.group(1)) - first_line + 1, int(m.group(2))
-        if line == 1:
-            col -= first_col
-        return f"{first} at {max(line, 1)}:{max(col, 1)}"
+        return f"{first} (line {max(int(m.group(1)) - first_line + 1, 1)})"
     _local.ctx = None
     return "the check did not stop where expected"
 
@@ -73,28 +74,36 @@ def check_syntax(expr: str) -> str | None:
     """None if `expr` is one ES2020 expression, else a short message with line:column."""
     if not expr.strip():
         return "empty expression"
-    err = _parse(f"{EXPR_HEAD}({expr}\n);", 2, 1)
+    err = _parse(f"{EXPR_HEAD}({expr}\n);", 2)
     if err is not None:
         return err
-    err = _parse(f"{EXPR_HEAD}[{expr}\n];", 2, 1)
-    if err is not None:
-        pos = err.rsplit(" at ", 1)[-1] if " at " in err else "?"
-        return f"SyntaxError: not a single expression (a statement or an extra closing bracket) at {pos}"
+    if _parse(f"{EXPR_HEAD}[{expr}\n];", 2) is not None:
+        return "SyntaxError: not a single expression" + _closer_at(expr)
     return None
+
+
+def _closer_at(src: str) -> str:
+    """Where the first bracket closing something outside `src` is, if the tokenizer sees it."""
+    try:
+        pos = scan(src).underflow
+    except LexError:
+        return ""
+    if pos is None:
+        return ""
+    line = src.count("\n", 0, pos) + 1
+    col = pos - (src.rfind("\n", 0, pos) + 1) + 1
+    return f": unmatched '{src[pos]}' at line {line}, column {col}"
 
 
 @lru_cache(maxsize=1024)
 def check_script_syntax(body: str) -> str | None:
     """None if `body` is a valid function body for a `script` step, else a short message."""
-    err = _parse(f"{SCRIPT_HEAD}{body}\n}});", 3, 0)
+    err = _parse(f"{SCRIPT_HEAD}{body}\n}});", 3)
     if err is not None:
         return err
     try:
-        underflow = scan(body, block_start=True).underflow
+        if scan(body, block_start=True).underflow is None:
+            return None
     except LexError:  # the tokenizer is a heuristic; QuickJS accepted the body
         return None
-    if underflow is not None:
-        line = body.count("\n", 0, underflow) + 1
-        col = underflow - (body.rfind("\n", 0, underflow) + 1) + 1
-        return f"SyntaxError: unmatched '{body[underflow]}' closes the script's function at {line}:{col}"
-    return None
+    return "SyntaxError: the body closes the script's function" + _closer_at(body)

@@ -1,0 +1,1 @@
+"""The engine: the interpreter workflows, their activities, worker and client."""
