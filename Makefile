@@ -27,8 +27,8 @@ format: install ## apply ruff fixes and formatting
 	$(UV) run ruff check --fix $(PY_DIRS)
 	$(UV) run ruff format $(PY_DIRS)
 
-bench: install ## run every bench/bench_*.py (each prints ratios against its baseline)
-	@set -e; for f in $(wildcard bench/bench_*.py); do echo "== $$f"; $(UV) run python "$$f"; done
+bench: install ## run every bench/*.py (each prints ratios against its baseline)
+	@set -e; for f in $(wildcard bench/*.py); do echo "== $$f"; $(UV) run python "$$f"; done
 
 replay-record: install ## re-record the replay corpus (tests/replay/histories/)
-	$(UV) run pytest tests/engine -m temporal --record-histories
+	$(UV) run pytest tests/engine -m "temporal and not slow and not no_record" --record-histories -q

@@ -23,7 +23,9 @@ ACTION_ERROR = "ActionError"
 CANCELLED = "Cancelled"
 
 #: Error types that are never retried, whatever the retry policy says.
-NEVER_RETRIED = frozenset({EXPRESSION_ERROR, VALIDATION_ERROR, PERMISSION_DENIED, CONNECTION_NOT_FOUND})
+NEVER_RETRIED = frozenset(
+    {EXPRESSION_ERROR, VALIDATION_ERROR, PERMISSION_DENIED, CONNECTION_NOT_FOUND}
+)
 
 
 class StepFailure(Exception):

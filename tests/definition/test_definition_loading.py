@@ -48,8 +48,15 @@ def test_model_dumps_back_to_an_equal_model():
 
 def test_yaml_uses_the_core_schema():
     data = load_text("on: {yes: no}\nd: 2024-01-01\no: 010\nh: 0x1f\nb: True\nn: ~\nf: 1.5e3")
-    assert data == {"on": {"yes": "no"}, "d": "2024-01-01", "o": 10, "h": 31, "b": True,
-                    "n": None, "f": 1500.0}
+    assert data == {
+        "on": {"yes": "no"},
+        "d": "2024-01-01",
+        "o": 10,
+        "h": 31,
+        "b": True,
+        "n": None,
+        "f": 1500.0,
+    }
 
 
 def test_merge_keys_work():
@@ -137,5 +144,8 @@ def test_unreadable_file(tmp_path):
 
 
 def test_problem_str():
-    assert str(Problem("steps[3].next", "unknown step 'notfy'")) == "steps[3].next: unknown step 'notfy'"
+    assert (
+        str(Problem("steps[3].next", "unknown step 'notfy'"))
+        == "steps[3].next: unknown step 'notfy'"
+    )
     assert str(Problem("", "whole document")) == "whole document"

@@ -42,14 +42,10 @@ ODD_TEXT = st.sampled_from(
     ]
 )
 TEXT = st.one_of(st.text(max_size=30), ODD_TEXT)
-SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), TEXT
-)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), TEXT)
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
     max_leaves=12,
 )
 
@@ -125,8 +121,9 @@ def _alias_bomb(levels: int, width: int) -> str:
 
 TEXTS = st.one_of(
     # the seeds' text with random edits
-    st.tuples(st.sampled_from(SEEDS), st.integers(0, 5000), st.integers(0, 200), st.text(max_size=20))
-    .map(lambda t: t[0][: t[1]] + t[3] + t[0][t[1] + t[2] :]),
+    st.tuples(
+        st.sampled_from(SEEDS), st.integers(0, 5000), st.integers(0, 200), st.text(max_size=20)
+    ).map(lambda t: t[0][: t[1]] + t[3] + t[0][t[1] + t[2] :]),
     st.builds(_alias_bomb, st.integers(1, 12), st.integers(1, 12)),
     st.sampled_from(["a: &a [*a]", "a: &a {b: *a}", "&x [*x]", "!!python/object:os.system x"]),
     st.integers(1, 3000).map(lambda n: "x: " + "[" * n + "]" * n),
@@ -149,7 +146,7 @@ def _check(result: tuple) -> None:
         assert any(p.severity == "error" for p in problems)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated_documents())
 def test_mutated_documents_answer_problems_in_bounded_time(data):
     started = time.perf_counter()
@@ -157,7 +154,7 @@ def test_mutated_documents_answer_problems_in_bounded_time(data):
     assert time.perf_counter() - started < BOUND_SECONDS
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(TEXTS)
 def test_random_texts_answer_problems_in_bounded_time(text):
     started = time.perf_counter()

@@ -45,8 +45,11 @@ def test_one_problem_per_offending_field():
         },
     )
     assert [(str(p), p.code) for p in problems] == [
-        ("inputs.sevice: unknown input 'sevice' (did you mean 'service'?); declared inputs: "
-         "service, dry_run, limit, ratio, labels, tags, env", "unknown-input"),
+        (
+            "inputs.sevice: unknown input 'sevice' (did you mean 'service'?); declared inputs: "
+            "service, dry_run, limit, ratio, labels, tags, env",
+            "unknown-input",
+        ),
         ("inputs.service: required input is missing", "missing-input"),
         ("inputs.dry_run: expected true or false, got text 'yes'", "bad-input"),
         ("inputs.limit: expected an integer, got a number 1.5", "bad-input"),

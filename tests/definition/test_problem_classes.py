@@ -106,7 +106,11 @@ def test_loop_body_is_its_own_scope_for_ids():
     data = doc({"id": "a", "for_each": "[1]", "do": [{"id": "a", **ECHO}]})
     assert problems(data) == []
     data = doc(
-        {"id": "l", "for_each": "[1]", "do": [{"id": "x", **ECHO, "next": "x"}, {"id": "x", **ECHO}]}
+        {
+            "id": "l",
+            "for_each": "[1]",
+            "do": [{"id": "x", **ECHO, "next": "x"}, {"id": "x", **ECHO}],
+        }
     )
     p = only(data, "duplicate-id")
     assert p.location == "steps[0].do[1].id"
@@ -156,8 +160,12 @@ def test_next_on_a_branching_kind():
 
 def test_edges_cannot_leave_a_do_scope():
     data = doc(
-        {"id": "loop", "for_each": "[1]", "do": [{"id": "x", **ECHO, "next": "after"}],
-         "next": "after"},
+        {
+            "id": "loop",
+            "for_each": "[1]",
+            "do": [{"id": "x", **ECHO, "next": "after"}],
+            "next": "after",
+        },
         {"id": "after", **ECHO},
     )
     p = only(data, "edge-leaves-scope")
@@ -179,8 +187,9 @@ def test_edges_cannot_enter_a_do_scope():
 
 
 def test_on_error_continue_is_ambiguous_with_a_step_named_continue():
-    data = doc({"id": "a", **ECHO, "on_error": "continue", "next": "continue"},
-               {"id": "continue", **ECHO})
+    data = doc(
+        {"id": "a", **ECHO, "on_error": "continue", "next": "continue"}, {"id": "continue", **ECHO}
+    )
     p = only(data, "on-error-ambiguous")
     assert p.location == "steps[0].on_error"
     assert "named 'continue'" in p.message
@@ -198,7 +207,10 @@ def test_approval_on_keys_must_be_choices():
 
 def test_unknown_action_type():
     p = only(doc({"id": "a", "action": "http.reqest"}), "unknown-action")
-    assert str(p) == "steps[0].action: unknown action type 'http.reqest' (did you mean 'http.request'?)"
+    assert (
+        str(p)
+        == "steps[0].action: unknown action type 'http.reqest' (did you mean 'http.request'?)"
+    )
 
 
 def test_unknown_parameter():
@@ -239,8 +251,10 @@ def test_mistyped_parameter_but_templates_are_accepted():
         ({"sleep": "{{ * }}"}, "steps[0].sleep"),
         ({"script": "return (;"}, "steps[0].script"),
         ({"for_each": "[1,", "do": [{"id": "x", "transform": "1"}]}, "steps[0].for_each"),
-        ({"action": "core.echo", "wait_until": {"condition": "Output.ok &&"}},
-         "steps[0].wait_until.condition"),
+        (
+            {"action": "core.echo", "wait_until": {"condition": "Output.ok &&"}},
+            "steps[0].wait_until.condition",
+        ),
     ],
 )
 def test_expression_syntax(step, location):
@@ -254,8 +268,10 @@ def test_expression_syntax_in_outputs_and_triggers():
     data = doc(
         {"id": "a", **ECHO},
         outputs={"x": "{{ Steps.a.output. }}"},
-        triggers=[{"monitor": {"match": "status =="}}, {"webhook": {"connection": "h"},
-                                                         "inputs": {"who": "{{ ] }}"}}],
+        triggers=[
+            {"monitor": {"match": "status =="}},
+            {"webhook": {"connection": "h"}, "inputs": {"who": "{{ ] }}"}},
+        ],
         inputs={"who": {"type": "string"}},
     )
     found = [p.location for p in problems(data) if p.code == "expression-syntax"]
@@ -310,10 +326,14 @@ def test_references_inside_loops():
 
 @pytest.mark.usefixtures("expressions_ready")
 def test_reference_to_a_missing_step_is_a_warning():
-    p = only(doc({"id": "fetch", **ECHO, "next": "b"}, {"id": "b", "transform": "Steps.fetc.output"}),
-             "unknown-reference")
+    p = only(
+        doc({"id": "fetch", **ECHO, "next": "b"}, {"id": "b", "transform": "Steps.fetc.output"}),
+        "unknown-reference",
+    )
     assert p.severity == "warning"
-    assert str(p) == "steps[1].transform: Steps.fetc: there is no step 'fetc' (did you mean 'fetch'?)"
+    assert (
+        str(p) == "steps[1].transform: Steps.fetc: there is no step 'fetc' (did you mean 'fetch'?)"
+    )
 
 
 # ---------------------------------------------------------------- durations, triggers, inputs
@@ -355,8 +375,10 @@ def test_bad_cron():
 
 
 def test_unknown_timezone():
-    data = doc({"id": "a", **ECHO},
-               triggers=[{"schedule": {"cron": "0 9 * * MON-FRI", "timezone": "Europe/Pari"}}])
+    data = doc(
+        {"id": "a", **ECHO},
+        triggers=[{"schedule": {"cron": "0 9 * * MON-FRI", "timezone": "Europe/Pari"}}],
+    )
     p = only(data, "bad-timezone")
     assert str(p) == (
         "triggers[0].schedule.timezone: unknown time zone 'Europe/Pari' "
@@ -370,8 +392,11 @@ def test_schedule_needs_cron_or_every():
 
 
 def test_trigger_inputs_must_be_declared():
-    data = doc({"id": "a", **ECHO}, inputs={"service": {}},
-               triggers=[{"webhook": {"connection": "c"}, "inputs": {"servce": "x"}}])
+    data = doc(
+        {"id": "a", **ECHO},
+        inputs={"service": {}},
+        triggers=[{"webhook": {"connection": "c"}, "inputs": {"servce": "x"}}],
+    )
     p = only(data, "unknown-input")
     assert str(p) == "triggers[0].inputs.servce: unknown input 'servce' (did you mean 'service'?)"
 
@@ -409,3 +434,8 @@ def test_yaml_problem_through_validate_text():
 
     wf, found = validate_text("name: a\nsteps: [\n")
     assert wf is None and [p.code for p in found] == ["yaml"]
+
+
+def test_loop_expression_must_be_an_expression_or_literal():
+    p = only(doc({"id": "l", "for_each": 5, "do": [{"id": "x", **ECHO}]}), "schema")
+    assert str(p) == "steps[0].for_each: expected an expression or a list, got an integer"

@@ -43,7 +43,9 @@ def test_invalid_file_exits_2_with_every_problem(tmp_path):
     assert result.exit_code == 2
     lines = result.output.splitlines()
     assert f"{bad}: steps[0].next: unknown step 'notfy' (did you mean 'notify'?)" in lines
-    assert f"{bad}: steps[2].next: 'if' step 'b' routes with then/else and cannot have next" in lines
+    assert (
+        f"{bad}: steps[2].next: 'if' step 'b' routes with then/else and cannot have next" in lines
+    )
     assert f"{bad}: steps[1]: step 'notify' is unreachable: no edge leads to it from a" in lines
     assert f"{bad}: ok" not in lines
     assert f"{good}: ok" in lines
@@ -57,8 +59,10 @@ def test_warnings_alone_exit_0(tmp_path):
     )
     result = run("validate", str(path))
     assert result.exit_code == 0
-    assert f"{path}: warning: inputs.x.required: a required input with a default is never " \
+    assert (
+        f"{path}: warning: inputs.x.required: a required input with a default is never "
         "missing; drop one of them" in result.output.splitlines()
+    )
     assert result.output.splitlines()[-1] == f"{path}: ok"
 
 

@@ -47,7 +47,9 @@ class Engine:
         self.histories.append((wf.name, handle.id))
         return handle
 
-    async def run(self, text: str, inputs: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    async def run(
+        self, text: str, inputs: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         timeout = kw.pop("timeout", 120)
         handle = await self.start(text, inputs, **kw)
         return await asyncio.wait_for(engine_client.wait_result(handle), timeout=timeout)

@@ -25,14 +25,14 @@ async def test_http_request_get_and_post(engine, http_server):
           - id: get
             action: http.request
             with:
-              url: "{http_server.url_for('/pods')}"
+              url: "{http_server.url_for("/pods")}"
               query: {{ns: prod}}
             next: post
           - id: post
             action: http.request
             with:
               method: POST
-              url: "{http_server.url_for('/restart')}"
+              url: "{http_server.url_for("/restart")}"
               headers: {{X-Team: sre}}
               json: {{pod: "{{{{ Steps.get.output.body.items[0].name }}}}"}}
         """
@@ -60,7 +60,7 @@ async def test_retries_with_backoff_then_success(engine, http_server):
         steps:
           - id: call
             action: http.request
-            with: {{url: "{http_server.url_for('/flaky')}"}}
+            with: {{url: "{http_server.url_for("/flaky")}"}}
             retry: {{max_attempts: 4, initial_interval: 1s, backoff: 3.0}}
         """
     )
@@ -79,7 +79,7 @@ async def test_attempts_exhausted_fail_the_run(engine, http_server):
         steps:
           - id: call
             action: http.request
-            with: {{url: "{http_server.url_for('/down')}"}}
+            with: {{url: "{http_server.url_for("/down")}"}}
             retry: {{max_attempts: 2, initial_interval: 100ms}}
         """
     )
@@ -98,13 +98,13 @@ async def test_client_errors_are_not_retried_and_non_retryable(engine, http_serv
         steps:
           - id: notfound
             action: http.request
-            with: {{url: "{http_server.url_for('/missing')}"}}
+            with: {{url: "{http_server.url_for("/missing")}"}}
             retry: {{max_attempts: 5, initial_interval: 100ms}}
             on_error: continue
             next: server
           - id: server
             action: http.request
-            with: {{url: "{http_server.url_for('/err')}"}}
+            with: {{url: "{http_server.url_for("/err")}"}}
             retry: {{max_attempts: 5, initial_interval: 100ms, non_retryable: [HttpServerError]}}
             on_error: continue
         """
@@ -129,7 +129,7 @@ async def test_per_attempt_timeout(engine, http_server):
         steps:
           - id: call
             action: http.request
-            with: {{url: "{http_server.url_for('/slow')}"}}
+            with: {{url: "{http_server.url_for("/slow")}"}}
             timeout: 1s
             retry: {{max_attempts: 2, initial_interval: 100ms}}
         """
@@ -153,7 +153,7 @@ async def test_wait_until_polls_until_condition(engine, http_server):
         steps:
           - id: job
             action: http.request
-            with: {{url: "{http_server.url_for('/job')}"}}
+            with: {{url: "{http_server.url_for("/job")}"}}
             wait_until: {{condition: "Output.body.done", interval: 500ms, timeout: 30s}}
         """
     )
@@ -170,7 +170,7 @@ async def test_wait_until_timeout(engine, http_server):
         steps:
           - id: job
             action: http.request
-            with: {{url: "{http_server.url_for('/never')}"}}
+            with: {{url: "{http_server.url_for("/never")}"}}
             wait_until: {{condition: "Output.body.done", interval: 500ms, timeout: 2s}}
         """
     )

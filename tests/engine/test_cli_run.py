@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.temporal, pytest.mark.no_record]
 CLI = [sys.executable, "-c", "from switchyard.cli import main; main()"]
 
 
-def switchyard(*args: str, cwd: Path, address: str | None = None) -> subprocess.CompletedProcess[str]:
+def switchyard(
+    *args: str, cwd: Path, address: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SWITCHYARD_DATA_DIR": str(cwd / ".switchyard")}
     env.pop("TEMPORAL_ADDRESS", None)
     if address:
@@ -76,7 +78,9 @@ def flows(tmp_path: Path) -> Path:
 
 
 def test_run_json_embedded_server_and_call_targets(flows: Path) -> None:
-    out = switchyard("run", "main.yaml", "--input", "n=21", "--input", "who=sre", "--json", cwd=flows)
+    out = switchyard(
+        "run", "main.yaml", "--input", "n=21", "--input", "who=sre", "--json", cwd=flows
+    )
     assert out.returncode == 0, out.stderr
     run = json.loads(out.stdout)  # only the run JSON on stdout
     assert run["status"] == "succeeded"
@@ -85,8 +89,9 @@ def test_run_json_embedded_server_and_call_targets(flows: Path) -> None:
 
 
 def test_run_progress_and_exit_codes(flows: Path, temporal_server) -> None:
-    ok = switchyard("run", "main.yaml", "--inputs-json", '{"n": 2}', cwd=flows,
-                    address=temporal_server.address)
+    ok = switchyard(
+        "run", "main.yaml", "--inputs-json", '{"n": 2}', cwd=flows, address=temporal_server.address
+    )
     assert ok.returncode == 0, ok.stderr
     assert "child running" in ok.stdout and "child succeeded" in ok.stdout
     assert "succeeded" in ok.stdout.splitlines()[-2] or '"result": 4' in ok.stdout
@@ -99,10 +104,53 @@ def test_run_progress_and_exit_codes(flows: Path, temporal_server) -> None:
     assert invalid.returncode == 2
     assert "invalid.yaml" in invalid.stderr
 
-    bad_input = switchyard("run", "main.yaml", "--input", "n=abc", cwd=flows,
-                           address=temporal_server.address)
+    bad_input = switchyard(
+        "run", "main.yaml", "--input", "n=abc", cwd=flows, address=temporal_server.address
+    )
     assert bad_input.returncode == 2
     assert "n" in bad_input.stderr
 
     missing = switchyard("run", "main.yaml", cwd=flows, address=temporal_server.address)
     assert missing.returncode == 2
+
+
+async def test_switchyard_approve_command(engine, temporal_server, tmp_path: Path) -> None:
+    import asyncio
+
+    from switchyard.engine.client import get_run, wait_result
+
+    handle = await engine.start(
+        """
+        name: cli-gate
+        steps:
+          - id: ask
+            approval: "deploy?"
+            approvers: [alice]
+            on: {approve: [go], reject: [stop]}
+          - id: go
+            transform: "Steps.ask.output.comment"
+          - id: stop
+            fail: "rejected"
+        """
+    )
+    for _ in range(100):
+        if (await get_run(engine.client, handle.id))["status"] == "waiting":
+            break
+        await asyncio.sleep(0.1)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return switchyard(
+            "approve", handle.id, *args, cwd=tmp_path, address=temporal_server.address
+        )
+
+    refused = await asyncio.to_thread(cli, "ask", "approve", "--by", "mallory")
+    assert refused.returncode == 1 and "may not decide" in refused.stdout
+    wrong = await asyncio.to_thread(cli, "nope", "approve", "--by", "alice")
+    assert wrong.returncode == 1 and "not waiting" in wrong.stdout
+    ok = await asyncio.to_thread(cli, "ask", "approve", "--by", "alice", "--comment", "ship it")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["choice"] == "approve"
+    run = await wait_result(handle)
+    assert run["status"] == "succeeded"
+    assert run["steps"]["go"]["output"] == "ship it"
+    assert run["steps"]["ask"]["output"]["by"] == "alice"

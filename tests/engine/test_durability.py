@@ -135,7 +135,10 @@ async def test_switchyard_up_restart_continues_runs(tmp_path):
     def start_up() -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [*CLI, "up", "--data-dir", str(data_dir)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         assert proc.stdout is not None
         for line in proc.stdout:

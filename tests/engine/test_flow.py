@@ -138,7 +138,10 @@ async def test_dead_path_propagates_through_chains(engine):
     )
     assert run["status"] == "succeeded", run
     assert [run["steps"][s]["status"] for s in ("a", "a2", "z", "end")] == [
-        "skipped", "skipped", "succeeded", "succeeded"
+        "skipped",
+        "skipped",
+        "succeeded",
+        "succeeded",
     ]
 
 
@@ -441,7 +444,9 @@ async def test_deterministic_time_and_random(engine):
         name: determinism
         steps:
           - id: t
-            transform: "[Date.now() > 1.7e12, Math.random() < 1, new Date().getUTCFullYear() >= 2024]"
+            transform: >-
+              [Date.now() > 1.7e12, Math.random() < 1,
+              new Date().getUTCFullYear() >= 2024]
         """
     )
     assert run["steps"]["t"]["output"] == [True, True, True]

@@ -64,7 +64,7 @@ async def test_for_each_concurrency_is_honoured(engine):
     http_server.start()
     try:
         run = await engine.run(
-        f"""
+            f"""
         name: bounded
         steps:
           - id: loop
@@ -73,7 +73,7 @@ async def test_for_each_concurrency_is_honoured(engine):
             do:
               - id: call
                 action: http.request
-                with: {{url: "{http_server.url_for('/work')}", query: {{i: "{{{{ Index }}}}"}}}}
+                with: {{url: "{http_server.url_for("/work")}", query: {{i: "{{{{ Index }}}}"}}}}
         """
         )
     finally:
@@ -216,9 +216,11 @@ async def test_live_state_shows_loop_iterations(engine):
     for _ in range(100):
         state = await get_run(engine.client, handle.id)
         its = state["steps"]["loop"].get("iterations") or []
-        if state["steps"]["loop"]["status"] == "running" and any(
-            it["status"] == "succeeded" for it in its
-        ) and any(it["status"] == "running" for it in its):
+        if (
+            state["steps"]["loop"]["status"] == "running"
+            and any(it["status"] == "succeeded" for it in its)
+            and any(it["status"] == "running" for it in its)
+        ):
             seen = state
             break
         await asyncio.sleep(0.2)
@@ -258,8 +260,9 @@ async def test_approval_answered_through_update(engine):
         await approve(engine.client, handle.id, "ask", "maybe", by="sam", roles=["admin"])
     with pytest.raises(Exception, match="may not decide"):
         await approve(engine.client, handle.id, "ask", "approve", by="mallory", roles=["viewer"])
-    await approve(engine.client, handle.id, "ask", "approve", by="sam", roles=["sre-lead"],
-                  comment="go")
+    await approve(
+        engine.client, handle.id, "ask", "approve", by="sam", roles=["sre-lead"], comment="go"
+    )
     run = await handle.result()
     assert run["status"] == "succeeded", run
     assert run["steps"]["ask"]["output"]["choice"] == "approve"
@@ -309,7 +312,7 @@ async def test_approval_inside_loop(engine):
         try:
             await approve(engine.client, handle.id, "each[0].ok", "approve", by="x")
             break
-        except Exception:  # noqa: BLE001 - not waiting yet
+        except Exception:
             await asyncio.sleep(0.2)
     run = await handle.result()
     assert run["status"] == "succeeded", run

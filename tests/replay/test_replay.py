@@ -23,13 +23,37 @@ def test_corpus_covers_every_step_kind() -> None:
     kinds = set()
     for path in HISTORIES:
         text = path.read_text()
-        for kind in ("action", "if", "switch", "for_each", "while", "transform", "script",
-                     "set", "sleep", "approval", "call", "fail"):
+        for kind in (
+            "action",
+            "if",
+            "switch",
+            "for_each",
+            "while",
+            "transform",
+            "script",
+            "set",
+            "sleep",
+            "approval",
+            "call",
+            "fail",
+        ):
             if f'"{kind}"' in text or f'\\"{kind}\\"' in text:
                 kinds.add(kind)
     assert len(HISTORIES) >= 20, "record the corpus: make replay-record"
-    assert kinds >= {"action", "if", "switch", "for_each", "while", "transform", "script",
-                     "set", "sleep", "approval", "call", "fail"}
+    assert kinds >= {
+        "action",
+        "if",
+        "switch",
+        "for_each",
+        "while",
+        "transform",
+        "script",
+        "set",
+        "sleep",
+        "approval",
+        "call",
+        "fail",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

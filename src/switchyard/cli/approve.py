@@ -23,9 +23,9 @@ def approve(
     temporal_address: Annotated[
         str | None, typer.Option("--temporal-address", envvar="TEMPORAL_ADDRESS")
     ] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")
-    ] = Path(".switchyard"),
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")] = Path(
+        ".switchyard"
+    ),
 ) -> None:
     """Decide a waiting approval; exit 1 when the run does not accept the decision."""
     address = resolve_address(temporal_address, data_dir)
@@ -33,8 +33,9 @@ def approve(
         print("no Temporal server: pass --temporal-address or start `switchyard up`")
         raise typer.Exit(2)
     try:
-        record = asyncio.run(_approve(address, run_id, step, choice, by or getpass.getuser(),
-                                      role or [], comment))
+        record = asyncio.run(
+            _approve(address, run_id, step, choice, by or getpass.getuser(), role or [], comment)
+        )
     except Exception as exc:
         cause = getattr(exc, "cause", None) or exc
         print(f"refused: {getattr(cause, 'message', None) or cause}")
@@ -42,8 +43,15 @@ def approve(
     print(json.dumps(record))
 
 
-async def _approve(address: str, run_id: str, step: str, choice: str, by: str,
-                   roles: list[str], comment: str | None) -> dict[str, object]:
+async def _approve(
+    address: str,
+    run_id: str,
+    step: str,
+    choice: str,
+    by: str,
+    roles: list[str],
+    comment: str | None,
+) -> dict[str, object]:
     from temporalio.client import Client
 
     from switchyard.engine.client import approve as send

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
@@ -14,20 +15,33 @@ import typer
 from switchyard.cli._common import parse_inputs, temporal_client
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-_MARKS = {"running": "▶", "waiting": "⏸", "succeeded": "✔", "failed": "✖", "skipped": "·",
-          "cancelled": "⊘"}
+_MARKS = {
+    "running": "▶",
+    "waiting": "⏸",
+    "succeeded": "✔",
+    "failed": "✖",
+    "skipped": "·",
+    "cancelled": "⊘",
+}
 
 
 def run(
     file: Annotated[Path, typer.Argument(help="definition (YAML or JSON)")],
     input: Annotated[
-        list[str] | None, typer.Option("--input", "-i", help="NAME=VALUE (VALUE as JSON if it parses)")
+        list[str] | None,
+        typer.Option("--input", "-i", help="NAME=VALUE (VALUE as JSON if it parses)"),
     ] = None,
-    inputs_json: Annotated[str | None, typer.Option("--inputs-json", help="all inputs as a JSON object")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print only the run JSON on stdout")] = False,
+    inputs_json: Annotated[
+        str | None, typer.Option("--inputs-json", help="all inputs as a JSON object")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print only the run JSON on stdout")
+    ] = False,
     temporal_address: Annotated[
         str | None,
-        typer.Option("--temporal-address", envvar="TEMPORAL_ADDRESS", help="HOST:PORT; default: embedded"),
+        typer.Option(
+            "--temporal-address", envvar="TEMPORAL_ADDRESS", help="HOST:PORT; default: embedded"
+        ),
     ] = None,
 ) -> None:
     """Run FILE and show its steps; exit 0 when it succeeded, 1 when not, 2 when invalid."""
@@ -62,9 +76,10 @@ def run(
     raise typer.Exit(EXIT_OK if result["status"] == "succeeded" else EXIT_FAILED)
 
 
-async def _run(wf: Any, inputs: dict[str, Any], directory: Path, address: str | None,
-               quiet: bool) -> dict[str, Any]:
-    from switchyard.engine.client import get_run, start_run
+async def _run(
+    wf: Any, inputs: dict[str, Any], directory: Path, address: str | None, quiet: bool
+) -> dict[str, Any]:
+    from switchyard.engine.client import get_run, start_run, wait_result
     from switchyard.engine.worker import build_worker
 
     async with temporal_client(address) as client:
@@ -73,14 +88,13 @@ async def _run(wf: Any, inputs: dict[str, Any], directory: Path, address: str | 
             handle = await start_run(client, wf, inputs, task_queue=task_queue)
             if not quiet:
                 print(f"run {handle.id} of {wf.name}")
-            result_task = asyncio.ensure_future(handle.result())
+            result_task = asyncio.ensure_future(wait_result(handle))
             seen: dict[str, str] = {}
             while not result_task.done():
                 if not quiet:
-                    try:
+                    # A query can race the run's first workflow task; the next poll shows it.
+                    with contextlib.suppress(Exception):
                         _progress(await get_run(client, handle.id), seen, "")
-                    except Exception:
-                        pass
                 await asyncio.wait({result_task}, timeout=0.3)
             result = result_task.result()
             if not quiet:

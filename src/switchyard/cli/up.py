@@ -22,7 +22,7 @@ def up(
         int | None, typer.Option("--temporal-port", help="Temporal frontend port (default: free)")
     ] = None,
 ) -> None:
-    """Start Switchyard on this machine; runs until interrupted. Unfinished runs go on after a restart."""
+    """Start Switchyard on this machine until interrupted; unfinished runs go on after a restart."""
     asyncio.run(_up(data_dir, port, temporal_port))
 
 
@@ -59,8 +59,12 @@ async def _up(data_dir: Path, port: int, temporal_port: int | None) -> None:
         definitions = data_dir / "definitions"
         definitions.mkdir(exist_ok=True)
         async with build_worker(client, settings.task_queue, definitions=definitions):
-            print(f"Switchyard is up: Temporal at {server.address} (data in {data_dir})", flush=True)
-            print(f"engine worker on task queue {settings.task_queue!r}; Ctrl-C to stop", flush=True)
+            print(
+                f"Switchyard is up: Temporal at {server.address} (data in {data_dir})", flush=True
+            )
+            print(
+                f"engine worker on task queue {settings.task_queue!r}; Ctrl-C to stop", flush=True
+            )
             print(f"(the HTTP API and UI on port {port} come with the control plane)", flush=True)
             await stop.wait()
             print("stopping: letting running activities finish...", flush=True)

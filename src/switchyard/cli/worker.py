@@ -22,9 +22,9 @@ def worker(
     definitions: Annotated[
         Path | None, typer.Option("--definitions", help="directory of `call:` targets")
     ] = None,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")
-    ] = Path(".switchyard"),
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")] = Path(
+        ".switchyard"
+    ),
 ) -> None:
     """Run an engine worker until interrupted (graceful: running activities finish)."""
     address = resolve_address(temporal_address, data_dir)

@@ -180,10 +180,10 @@ def _syntax(ex: Any, site: Site) -> tuple[list[str], list[Problem]]:
         return Problem(site.location, message, "error", P.EXPRESSION_SYNTAX)
 
     if site.mode == "script":
-        error = ex.check_script_syntax(site.source)
+        error = _safely(ex.check_script_syntax, site.source)
         return [], ([problem(f"script does not parse: {error}")] if error else [])
     if site.mode == "expression" and not ex.is_template(site.source):
-        error = ex.check_syntax(site.source)
+        error = _safely(ex.check_syntax, site.source)
         if error:
             return [], [problem(f"expression {short_repr(site.source)} does not parse: {error}")]
         return [site.source], []
@@ -191,11 +191,11 @@ def _syntax(ex: Any, site: Site) -> tuple[list[str], list[Problem]]:
         return [], []
     try:
         exprs = ex.template_expressions(site.source)
-    except ValueError as exc:
+    except Exception as exc:  # the expressions package's ExpressionError, TemplateError
         return [], [problem(f"template does not parse: {exc}")]
     out, good = [], []
     for expr in exprs:
-        error = ex.check_syntax(expr)
+        error = _safely(ex.check_syntax, expr)
         if error:
             out.append(
                 problem(f"expression {short_repr('{{ ' + expr + ' }}')} does not parse: {error}")
@@ -203,6 +203,14 @@ def _syntax(ex: Any, site: Site) -> tuple[list[str], list[Problem]]:
         else:
             good.append(expr)
     return good, out
+
+
+def _safely(check: Callable[[str], str | None], source: str) -> str | None:
+    """A checker's answer; a checker that raises counts as a syntax error, never a crash."""
+    try:
+        return check(source)
+    except Exception as exc:
+        return str(exc) or type(exc).__name__
 
 
 def _where_is(scopes: list[Scope]) -> dict[str, Scope]:

@@ -84,9 +84,15 @@ def join(location: str, key: str | int) -> str:
     return f"{location}.{key}" if location else key
 
 
+_MAX_SUGGESTED = 100
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if len(word) > _MAX_SUGGESTED:  # difflib is quadratic: no suggestions for huge words
+        return ""
+    options = [c for c in candidates if len(c) <= _MAX_SUGGESTED]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

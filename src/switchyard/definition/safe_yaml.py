@@ -14,10 +14,19 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml is much faster and caps nesting at 1000 while scanning
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - pure-Python fallback
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -81,8 +90,6 @@ for _tag, _regexp, _first in (
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
-    yaml_constructors: dict[Any, Any] = {}
-
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
         value = str(self.construct_scalar(node))
         if value.startswith("0o"):
@@ -118,6 +125,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return super().construct_mapping(node, deep=deep)
 
 
+_Constructor.yaml_constructors = {}  # only the core schema: no timestamp, binary, set...
 for _tag, _method in (
     (_NULL, _Constructor.construct_yaml_null),
     (_BOOL, _Constructor.construct_yaml_bool),
@@ -127,7 +135,7 @@ for _tag, _method in (
     (_SEQ, _Constructor.construct_yaml_seq),
     (_MAP, _Constructor.construct_yaml_map),
 ):
-    _Constructor.add_constructor(_tag, _method)
+    _Constructor.add_constructor(_tag, _method)  # type: ignore[type-var]
 
 
 class _Loader(_Parser, _Constructor, _Resolver):  # type: ignore[misc, valid-type]
@@ -140,27 +148,30 @@ class _Loader(_Parser, _Constructor, _Resolver):  # type: ignore[misc, valid-typ
 def check_node_graph(root: Node, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
     """Refuse deep, huge-after-expansion, recursive or non-standard-tagged node graphs.
 
-    Sizes are memoized per node, so a billion-laughs document costs one visit
-    per distinct node.
+    Size and height are memoized per node, so a billion-laughs document costs
+    one visit per distinct node, and nesting built by aliases counts too.
     """
     size: dict[int, int] = {}
+    height: dict[int, int] = {}
     on_path: set[int] = set()
-    # (node, depth, expanded?) ; a node is pushed once to expand, once to total up.
-    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    # (node, expanded?) ; a node is pushed once to expand, once to total up.
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
-        node, depth, done = stack.pop()
+        node, done = stack.pop()
         key = id(node)
         if done:
             on_path.discard(key)
             children = _children(node)
-            total = 1 + sum(size[id(c)] for c in children)
-            if total > max_nodes:
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            height[key] = 1 + max((height[id(c)] for c in children), default=0)
+            if size[key] > max_nodes:
                 raise YamlLimitError(
                     f"the document has more than {max_nodes} values once aliases are "
                     "expanded (alias bomb?)",
                     *_mark(node),
                 )
-            size[key] = total
+            if height[key] > max_depth:
+                raise YamlLimitError(f"nesting deeper than {max_depth} levels", *_mark(node))
             continue
         if key in size:
             continue
@@ -169,13 +180,11 @@ def check_node_graph(root: Node, *, max_depth: int = MAX_DEPTH, max_nodes: int =
         if node.tag not in ALLOWED_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise YamlLimitError(f"tag {tag!r} is not allowed", *_mark(node))
-        if depth > max_depth:
-            raise YamlLimitError(f"nesting deeper than {max_depth} levels", *_mark(node))
         on_path.add(key)
-        stack.append((node, depth, True))
+        stack.append((node, True))
         for child in _children(node):
             if id(child) not in size:
-                stack.append((child, depth + 1, False))
+                stack.append((child, False))
 
 
 def _children(node: Node) -> list[Node]:
@@ -184,6 +193,85 @@ def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [n for pair in node.value for n in pair]
     return []
+
+
+def _compose(loader: _Loader) -> Node | None:
+    """Build the node graph of a single document, iteratively, capping nesting.
+
+    PyYAML's composer recurses once per nesting level (libyaml's too, in
+    Cython): a deep document would exhaust the stack before any limit applied.
+    """
+    loader.get_event()  # stream start
+    if loader.check_event(StreamEndEvent):
+        return None
+    loader.get_event()  # document start
+    anchors: dict[str, Node] = {}
+    stack: list[list[Any]] = []  # [collection node, pending mapping key or None]
+    while True:
+        event = loader.get_event()
+        if isinstance(event, CollectionEndEvent):
+            node = stack.pop()[0]  # attached to its parent when it started
+            node.end_mark = event.end_mark
+        else:
+            node = _node_of(loader, event, anchors)
+            if stack:
+                _attach(stack[-1], node)
+            if isinstance(event, CollectionStartEvent):
+                stack.append([node, None])
+                if len(stack) > MAX_DEPTH:
+                    raise YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(node))
+                continue
+        if not stack:
+            root = node
+            break
+    loader.get_event()  # document end
+    if not loader.check_event(StreamEndEvent):
+        event = loader.peek_event()
+        mark = event.start_mark if event is not None else None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise YamlLimitError("expected a single document, found another one", line, column)
+    return root
+
+
+def _node_of(loader: _Loader, event: Any, anchors: dict[str, Node]) -> Node:
+    if isinstance(event, AliasEvent):
+        if event.anchor not in anchors:
+            mark = event.start_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            raise YamlLimitError(f"unknown alias *{event.anchor}", line, column)
+        return anchors[event.anchor]
+    node: Node
+    if isinstance(event, ScalarEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(ScalarNode, event.value, event.implicit)
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
+    elif isinstance(event, SequenceStartEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(SequenceNode, None, event.implicit)
+        node = SequenceNode(tag, [], event.start_mark, None, event.flow_style)  # type: ignore[arg-type]
+    elif isinstance(event, MappingStartEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(MappingNode, None, event.implicit)
+        node = MappingNode(tag, [], event.start_mark, None, event.flow_style)  # type: ignore[arg-type]
+    else:  # pragma: no cover - the parser only emits the events above here
+        raise YamlLimitError(f"unexpected {type(event).__name__}")
+    if getattr(event, "anchor", None) is not None:
+        anchors[event.anchor] = node
+    return node
+
+
+def _attach(entry: list[Any], node: Node) -> None:
+    parent = entry[0]
+    if isinstance(parent, SequenceNode):
+        parent.value.append(node)
+    elif entry[1] is None:
+        entry[1] = node
+    else:
+        parent.value.append((entry[1], node))
+        entry[1] = None
 
 
 def load_yaml(text: str) -> Any:
@@ -195,7 +283,7 @@ def load_yaml(text: str) -> Any:
     """
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        node = _compose(loader)
         if node is None:
             return None
         check_node_graph(node)

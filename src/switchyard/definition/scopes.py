@@ -54,7 +54,10 @@ class Scope:
 
 def body(step: StepBase) -> list[StepBase] | None:
     """A loop step's `do:` steps, or None for other kinds."""
-    return step.do if isinstance(step, ForEachStep | WhileStep) else None
+    if isinstance(step, ForEachStep | WhileStep):
+        steps: list[StepBase] = list(step.do)
+        return steps
+    return None
 
 
 def iter_scopes(wf: Workflow) -> Iterator[Scope]:

@@ -24,12 +24,14 @@ from switchyard.definition.model import (
     ActionStep,
     ApprovalStep,
     CallStep,
+    ForEachStep,
     SleepStep,
     StepBase,
+    WhileStep,
     Workflow,
 )
 from switchyard.definition.problems import Problem, did_you_mean, join
-from switchyard.definition.pydantic_problems import dedupe
+from switchyard.definition.pydantic_problems import dedupe, type_name
 from switchyard.definition.scopes import Scope, edge_fields, id_locations, iter_scopes
 from switchyard.definition.triggers import check_triggers, trigger_ids
 
@@ -59,7 +61,17 @@ def validate_workflow(wf: Workflow) -> list[Problem]:
     problems += check_declarations(wf)
     problems += check_triggers(wf)
     problems += check_expressions(wf, scopes)
-    return dedupe(problems)
+    return sorted(dedupe(problems), key=_document_order)
+
+
+_STEP_INDEX = re.compile(r"(?:^steps|\.do)\[(\d+)\]")
+
+
+def _document_order(problem: Problem) -> tuple[int, ...]:
+    """Problems outside `steps` first, then by step (a body's after its loop step's)."""
+    if not problem.location.startswith("steps["):
+        return (0,)
+    return (1, *(int(n) for n in _STEP_INDEX.findall(problem.location)))
 
 
 def validate_document(data: Any) -> tuple[Workflow | None, list[Problem]]:
@@ -214,6 +226,20 @@ def _check_step(step: StepBase, loc: str) -> list[Problem]:
             )
             for key in step.on
             if key not in allowed
+        ]
+    if isinstance(step, ForEachStep) and not isinstance(step.for_each, str | list):
+        return [
+            Problem(
+                join(loc, "for_each"),
+                f"expected an expression or a list, got {type_name(step.for_each)}",
+            )
+        ]
+    if isinstance(step, WhileStep) and not isinstance(step.while_, str | bool):
+        return [
+            Problem(
+                join(loc, "while"),
+                f"expected an expression or true/false, got {type_name(step.while_)}",
+            )
         ]
     if isinstance(step, CallStep) and "{{" not in step.call and not _NAME.match(step.call):
         return [

@@ -58,8 +58,10 @@ async def start_run(
     attrs = None
     if search_attributes:
         attrs = TypedSearchAttributes(
-            [SearchAttributePair(SA_WORKFLOW, wf.name),
-             SearchAttributePair(SA_TRIGGER, str(trigger.get("type")))]
+            [
+                SearchAttributePair(SA_WORKFLOW, wf.name),
+                SearchAttributePair(SA_TRIGGER, str(trigger.get("type"))),
+            ]
         )
     return await client.start_workflow(
         RUN_WORKFLOW,

@@ -364,7 +364,9 @@ class StepExecutor:
             maximum_attempts=(retry.max_attempts or 1) if retry else 1,
             initial_interval=timedelta(seconds=(retry.initial_interval or 1.0) if retry else 1.0),
             backoff_coefficient=(retry.backoff or 2.0) if retry else 2.0,
-            maximum_interval=timedelta(seconds=retry.max_interval) if retry and retry.max_interval else None,
+            maximum_interval=timedelta(seconds=retry.max_interval)
+            if retry and retry.max_interval
+            else None,
             non_retryable_error_types=sorted(
                 set(errors.NEVER_RETRIED) | set(retry.non_retryable if retry else [])
             ),
@@ -468,7 +470,9 @@ class StepExecutor:
                 execution_timeout=timedelta(seconds=step.timeout) if step.timeout else None,
             )
         except ChildWorkflowError as exc:
-            raise StepFailed(errors.CHILD_FAILED, f"child run {run_id} failed: {exc.cause or exc}") from None
+            raise StepFailed(
+                errors.CHILD_FAILED, f"child run {run_id} failed: {exc.cause or exc}"
+            ) from None
         if result.get("status") != "succeeded":
             err = result.get("error") or {}
             raise StepFailed(
@@ -485,7 +489,8 @@ class StepExecutor:
         path = self.path(step)
         scope = self.env.scope_data()
         scope["steps"] = {
-            k: {f: v.get(f) for f in PUBLIC_FIELDS if f in v} for k, v in self.visible_steps().items()
+            k: {f: v.get(f) for f in PUBLIC_FIELDS if f in v}
+            for k, v in self.visible_steps().items()
         }
         loop_input = LoopInput(
             step=step.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -498,8 +503,7 @@ class StepExecutor:
             if not isinstance(items, list):
                 raise StepFailed(
                     errors.EXPRESSION_ERROR,
-                    f"step '{path}', field 'for_each': expected an array, got "
-                    f"{_js_type(items)}",
+                    f"step '{path}', field 'for_each': expected an array, got {_js_type(items)}",
                 )
             loop_input.items = await _maybe_blob(items)
             loop_input.concurrency = step.concurrency
@@ -511,7 +515,8 @@ class StepExecutor:
         iterations = self.resolve(result.iterations)
         # A big list stays a reference (clients resolve it: engine.client.resolve_refs).
         state["iterations"] = (
-            result.iterations if blobs.BlobStore.is_ref(result.iterations)
+            result.iterations
+            if blobs.BlobStore.is_ref(result.iterations)
             else [iteration_view(it) for it in iterations]
         )
         state["attempts"] = 1
@@ -520,15 +525,21 @@ class StepExecutor:
         fatal = [it for it in failed if (it.get("error") or {}).get("type") == FAIL]
         if fatal:
             err = fatal[0]["error"]
-            raise ScopeFailed({"type": FAIL, "message": err["message"], "step": err.get("step", path)})
+            raise ScopeFailed(
+                {"type": FAIL, "message": err["message"], "step": err.get("step", path)}
+            )
         if isinstance(step, WhileStep) and failed:
             err = failed[0]["error"] or {}
-            raise StepFailed(err.get("type", errors.ACTION_ERROR),
-                             f"iteration {failed[0]['index']}: {err.get('message', '')}")
+            raise StepFailed(
+                err.get("type", errors.ACTION_ERROR),
+                f"iteration {failed[0]['index']}: {err.get('message', '')}",
+            )
         if isinstance(step, ForEachStep) and failed and step.on_item_error == "fail":
             err = failed[0]["error"] or {}
-            raise StepFailed(err.get("type", errors.ACTION_ERROR),
-                             f"item {failed[0]['index']}: {err.get('message', '')}")
+            raise StepFailed(
+                err.get("type", errors.ACTION_ERROR),
+                f"item {failed[0]['index']}: {err.get('message', '')}",
+            )
         return [it.get("output") for it in iterations]
 
 
@@ -566,7 +577,11 @@ def _activity_failure(exc: ActivityError | ApplicationError, policy: RetryPolicy
     if isinstance(cause, TimeoutError):
         reached = getattr(exc, "retry_state", None) == RetryState.MAXIMUM_ATTEMPTS_REACHED
         attempts = policy.maximum_attempts if reached else None
-        return StepFailed(errors.TIMEOUT, f"attempt timed out ({cause.type.name.lower()})", attempts=attempts or None)
+        return StepFailed(
+            errors.TIMEOUT,
+            f"attempt timed out ({cause.type.name.lower()})",
+            attempts=attempts or None,
+        )
     return StepFailed(errors.ACTION_ERROR, str(cause or exc))
 
 

@@ -46,8 +46,10 @@ class DirectorySource:
             if path.suffix not in (".yaml", ".yml", ".json") or not path.is_file():
                 continue
             wf, problems = load_workflow_file(path)
-            if wf is not None and wf.name == name and not any(
-                p.severity == "error" for p in problems
+            if (
+                wf is not None
+                and wf.name == name
+                and not any(p.severity == "error" for p in problems)
             ):
                 return wf.model_dump(mode="json", by_alias=True, exclude_none=True), None
         return None
@@ -79,8 +81,12 @@ class LocalActivities:
             kind = getattr(exc, "type", errors.SCRIPT_ERROR) or errors.SCRIPT_ERROR
             raise ApplicationError(
                 str(exc),
-                {"type": kind, "message": str(exc), "details": None,
-                 "attempt": activity.info().attempt},
+                {
+                    "type": kind,
+                    "message": str(exc),
+                    "details": None,
+                    "attempt": activity.info().attempt,
+                },
                 type=kind,
                 non_retryable=kind in errors.NEVER_RETRIED,
             ) from None

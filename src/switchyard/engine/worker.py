@@ -18,7 +18,13 @@ from switchyard.engine.workflows import LoopWorkflow, RunWorkflow
 #: workflow run: ours are deterministic by construction (no I/O at import, no clocks),
 #: and passing them through makes workflow tasks ~1.3x faster (measured here).
 PASSTHROUGH = (
-    "switchyard", "pydantic", "pydantic_core", "quickjs", "_quickjs", "yaml", "httpx",
+    "switchyard",
+    "pydantic",
+    "pydantic_core",
+    "quickjs",
+    "_quickjs",
+    "yaml",
+    "httpx",
     "annotated_types",
 )
 

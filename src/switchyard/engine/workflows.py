@@ -15,6 +15,7 @@ between iterations when its history grows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -164,7 +165,12 @@ class RunWorkflow(_Approvals):
         self.env = Env(
             inputs=inp.inputs,
             trigger=inp.trigger,
-            run={"id": run_id, "workflow": wf.name, "version": inp.version, "started_at": started_at},
+            run={
+                "id": run_id,
+                "workflow": wf.name,
+                "version": inp.version,
+                "started_at": started_at,
+            },
             flags=inp.flags,
             vars=dict(resume.get("vars", {})),
         )
@@ -211,26 +217,35 @@ class RunWorkflow(_Approvals):
             await _cancel(task)
             self._end(
                 "timed_out",
-                error={"type": errors.TIMEOUT, "message": f"the run exceeded its timeout "
-                       f"({wf.timeout:g}s)", "step": None},
+                error={
+                    "type": errors.TIMEOUT,
+                    "message": f"the run exceeded its timeout ({wf.timeout:g}s)",
+                    "step": None,
+                },
             )
         except asyncio.CancelledError:
             await _cancel(task)
-            self._end("cancelled", error={"type": errors.CANCELLED, "message": "the run was cancelled",
-                                          "step": None})
+            self._end(
+                "cancelled",
+                error={"type": errors.CANCELLED, "message": "the run was cancelled", "step": None},
+            )
         else:
             try:
                 outputs = expressions.render(
                     wf.outputs, executor.scope(), step=None, field="outputs"
                 )
             except expressions.ExpressionError as exc:
-                self._end("failed", error={"type": errors.EXPRESSION_ERROR, "message": str(exc),
-                                           "step": None})
+                self._end(
+                    "failed",
+                    error={"type": errors.EXPRESSION_ERROR, "message": str(exc), "step": None},
+                )
             else:
                 self._end("succeeded", outputs=outputs)
         return self.state()
 
-    def _end(self, status: str, *, error: dict[str, Any] | None = None, outputs: Any = None) -> None:
+    def _end(
+        self, status: str, *, error: dict[str, Any] | None = None, outputs: Any = None
+    ) -> None:
         for st in self.states.values():
             if st.get("status") in ("running", "waiting", "pending"):
                 st["status"] = "cancelled"
@@ -259,7 +274,9 @@ class LoopWorkflow(_Approvals):
             for i, st in sorted(self.running.items())
         ]
         return {
-            "iterations": [{k: v for k, v in it.items() if k not in ("vars", "output")} for it in its],
+            "iterations": [
+                {k: v for k, v in it.items() if k not in ("vars", "output")} for it in its
+            ],
             "_children": list(self.children),
             "approvals": dict(self.env.waiting) if self.env is not None else {},
         }
@@ -301,7 +318,11 @@ class LoopWorkflow(_Approvals):
     # ------------------------------------------------------------ one iteration
 
     async def _iteration(
-        self, inp: LoopInput, step: ForEachStep | WhileStep, index: int, item: Any,
+        self,
+        inp: LoopInput,
+        step: ForEachStep | WhileStep,
+        index: int,
+        item: Any,
         vars_in: dict[str, Any],
     ) -> dict[str, Any]:
         assert self.env is not None
@@ -334,8 +355,9 @@ class LoopWorkflow(_Approvals):
         except ScopeFailed as failed:
             result.update(status="failed", error=failed.error, output=None)
         except StepFailed as failed:  # the loop's own `output` expression
-            result.update(status="failed", output=None,
-                          error={**failed.error, "step": f"{inp.path}[{index}]"})
+            result.update(
+                status="failed", output=None, error={**failed.error, "step": f"{inp.path}[{index}]"}
+            )
         except asyncio.CancelledError:
             result.update(status="cancelled", output=None)
             for st in states.values():
@@ -387,8 +409,13 @@ class LoopWorkflow(_Approvals):
         if paused and todo and not stop:
             workflow.continue_as_new(
                 LoopInput(
-                    step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
-                    items=inp.items, offset=inp.offset, concurrency=inp.concurrency,
+                    step=inp.step,
+                    scope=inp.scope,
+                    path=inp.path,
+                    flags=inp.flags,
+                    items=inp.items,
+                    offset=inp.offset,
+                    concurrency=inp.concurrency,
                     resume={"done": await _maybe_blob({str(k): v for k, v in self.done.items()})},
                 )
             )
@@ -412,8 +439,12 @@ class LoopWorkflow(_Approvals):
                 child_id = f"{workflow.info().workflow_id}.{inp.offset + lo}-{inp.offset + hi}"
                 self.children.append(child_id)
                 child = LoopInput(
-                    step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
-                    items=await _maybe_blob(items[lo:hi]), offset=inp.offset + lo,
+                    step=inp.step,
+                    scope=inp.scope,
+                    path=inp.path,
+                    flags=inp.flags,
+                    items=await _maybe_blob(items[lo:hi]),
+                    offset=inp.offset + lo,
                     concurrency=child_concurrency,
                 )
                 res: LoopResult = await workflow.execute_child_workflow(
@@ -444,24 +475,43 @@ class LoopWorkflow(_Approvals):
         last_steps: dict[str, Any] = resume.get("last_steps", {})
         while True:
             probe = StepExecutor(
-                Env(inputs=self.env.inputs, trigger=self.env.trigger, run=self.env.run,
-                    flags=self.env.flags, outer_steps={**self.env.outer_steps, **last_steps},
-                    vars=self.env.vars, index=index, in_loop=True, path=f"{inp.path}"),
+                Env(
+                    inputs=self.env.inputs,
+                    trigger=self.env.trigger,
+                    run=self.env.run,
+                    flags=self.env.flags,
+                    outer_steps={**self.env.outer_steps, **last_steps},
+                    vars=self.env.vars,
+                    index=index,
+                    in_loop=True,
+                    path=f"{inp.path}",
+                ),
                 {},
             )
             try:
                 go = _truthy(probe.evaluate(step, step.while_, "while"))
             except StepFailed as failed:
-                self.done[index] = {"index": index, "status": "failed", "steps": {},
-                                    "error": {**failed.error, "step": inp.path}, "output": None}
+                self.done[index] = {
+                    "index": index,
+                    "status": "failed",
+                    "steps": {},
+                    "error": {**failed.error, "step": inp.path},
+                    "output": None,
+                }
                 return
             if not go:
                 return
             if index >= step.max_iterations:
                 self.done[index] = {
-                    "index": index, "status": "failed", "steps": {}, "output": None,
-                    "error": {"type": "MaxIterationsExceeded", "step": inp.path,
-                              "message": f"still true after max_iterations ({step.max_iterations})"},
+                    "index": index,
+                    "status": "failed",
+                    "steps": {},
+                    "output": None,
+                    "error": {
+                        "type": "MaxIterationsExceeded",
+                        "step": inp.path,
+                        "message": f"still true after max_iterations ({step.max_iterations})",
+                    },
                 }
                 return
             result = await self._iteration(inp, step, index, None, self.env.vars)
@@ -474,7 +524,10 @@ class LoopWorkflow(_Approvals):
             if _should_pause(inp.flags):
                 workflow.continue_as_new(
                     LoopInput(
-                        step=inp.step, scope=inp.scope, path=inp.path, flags=inp.flags,
+                        step=inp.step,
+                        scope=inp.scope,
+                        path=inp.path,
+                        flags=inp.flags,
                         resume={
                             "index": index,
                             "last_steps": last_steps,
@@ -499,10 +552,9 @@ async def _resolve_blob(value: Any) -> Any:
 
 async def _cancel(task: asyncio.Future[Any]) -> None:
     task.cancel()
-    try:
+    # Whatever the scope raised while being cancelled is moot: the run is ending.
+    with contextlib.suppress(BaseException):
         await task
-    except BaseException:
-        pass
 
 
 __all__ = ["LEAF_SIZE", "LoopWorkflow", "RunWorkflow"]
