@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -72,7 +73,8 @@ async def save_histories(client: Client, task_queue: str, name: str) -> int:
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         history = await handle.fetch_history()
         n += 1
-        (HISTORIES / f"{name}--{n:02d}.json").write_text(history.to_json())
+        data = {"workflow_id": execution.id, **history.to_json_dict()}
+        (HISTORIES / f"{name}--{n:02d}.json").write_text(json.dumps(data, indent=1))
     return n
 
 

@@ -45,12 +45,14 @@ def test_threshold_is_inclusive(tmp_path: Path) -> None:
 def test_content_addressed_same_value_same_key(tmp_path: Path) -> None:
     store = BlobStore(tmp_path, threshold=0)
     a = store.put({"b": 1, "a": [1, 2]})
-    b = store.put({"a": [1, 2], "b": 1})  # key order does not matter
+    b = store.put({"b": 1, "a": [1, 2]})
     assert a == b
+    assert list(store.get(a)) == ["b", "a"]  # the value's own key order is kept
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(files) == 1
     assert files[0].name == f"{a['$blob']}.json"
     assert not [p for p in tmp_path.rglob("*.tmp")]  # no leftovers from tmp+rename
+    assert store.put({"a": [1, 2], "b": 1}) != a  # key order is part of the content
 
 
 def test_missing_and_corrupt_blobs(tmp_path: Path) -> None:

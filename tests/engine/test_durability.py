@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 
 from switchyard.definition.loader import parse_text
 from switchyard.engine.client import start_run, wait_result
+from switchyard.engine.converter import connect
 from switchyard.engine.devserver import DevServer
 from switchyard.engine.worker import build_worker
 
@@ -146,12 +147,10 @@ async def test_switchyard_up_restart_continues_runs(tmp_path):
                 return proc
         raise AssertionError(f"`switchyard up` did not start (exit {proc.wait()})")
 
-    from temporalio.client import Client
-
     up = start_up()
     try:
         address = (data_dir / "temporal-address").read_text().strip()
-        client = await Client.connect(address)
+        client = await connect(address)
         wf, _ = parse_text(
             "name: long-one\nsteps:\n  - id: a\n    sleep: 3s\n    next: b\n"
             "  - id: b\n    sleep: 1s\n"
@@ -162,7 +161,7 @@ async def test_switchyard_up_restart_continues_runs(tmp_path):
         up.send_signal(signal.SIGTERM)
         up.wait(60)
         up = start_up()
-        client = await Client.connect((data_dir / "temporal-address").read_text().strip())
+        client = await connect((data_dir / "temporal-address").read_text().strip())
         run = await asyncio.wait_for(wait_result(client.get_workflow_handle(handle.id)), 120)
         assert run["status"] == "succeeded", run
     finally:

@@ -450,3 +450,23 @@ async def test_deterministic_time_and_random(engine):
         """
     )
     assert run["steps"]["t"]["output"] == [True, True, True]
+
+
+async def test_object_key_order_is_kept(engine):
+    run = await engine.run(
+        """
+        name: key-order
+        outputs:
+          text: "out: {{ Steps.e.output }}"
+        steps:
+          - id: e
+            action: core.echo
+            with: {zulu: 1, alpha: 2, mike: 3}
+            next: k
+          - id: k
+            transform: "Object.keys(Steps.e.output).join(',')"
+        """
+    )
+    assert list(run["steps"]["e"]["output"]) == ["zulu", "alpha", "mike"]
+    assert run["steps"]["k"]["output"] == "zulu,alpha,mike"
+    assert run["outputs"]["text"] == 'out: {"zulu":1,"alpha":2,"mike":3}'

@@ -52,10 +52,10 @@ def resolve_address(explicit: str | None, data_dir: Path) -> str | None:
 @contextlib.asynccontextmanager
 async def temporal_client(address: str | None, namespace: str = "default") -> AsyncIterator[Any]:
     """A client of `address`, or of an embedded dev server started (and stopped) here."""
-    from temporalio.client import Client
+    from switchyard.engine.converter import connect
 
     if address:
-        yield await Client.connect(address, namespace=namespace)
+        yield await connect(address, namespace=namespace)
         return
     from switchyard.engine.devserver import DevServer
 

@@ -52,9 +52,8 @@ async def _approve(
     roles: list[str],
     comment: str | None,
 ) -> dict[str, object]:
-    from temporalio.client import Client
-
     from switchyard.engine.client import approve as send
+    from switchyard.engine.converter import connect
 
-    client = await Client.connect(address)
+    client = await connect(address)
     return await send(client, run_id, step, choice, by=by, roles=roles, comment=comment)

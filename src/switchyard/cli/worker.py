@@ -35,11 +35,10 @@ def worker(
 
 
 async def _worker(address: str, task_queue: str, definitions: Path | None) -> None:
-    from temporalio.client import Client
-
+    from switchyard.engine.converter import connect
     from switchyard.engine.worker import build_worker
 
-    client = await Client.connect(address)
+    client = await connect(address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

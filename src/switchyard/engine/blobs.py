@@ -41,11 +41,13 @@ class BlobNotFound(LookupError):
 def canonical_json(value: Any) -> bytes:
     """The bytes a value is measured, hashed and stored as.
 
-    Keys sorted and no whitespace, so equal values give equal keys.
+    No whitespace, keys in the value's own order (users' JSON keeps its key
+    order through Switchyard, engine/converter.py), so a value written and read
+    back is the same value, order included.
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 class BlobStore:

@@ -402,6 +402,9 @@ class DevServer:
         """
         from temporalio.client import Client
 
+        from switchyard.engine.converter import DATA_CONVERTER
+
+        kwargs.setdefault("data_converter", DATA_CONVERTER)
         return await Client.connect(self.address, namespace=namespace or self.namespace, **kwargs)
 
     # -------------------------------------------------------------- internal

@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     # Items a leaf `for_each` range runs itself, and child ranges per split.
     "loop_leaf_size": 100,
     "loop_fanout": 20,
+    # Activities in flight per workflow execution (Temporal refuses more than 2,000).
+    "max_inflight_activities": 100,
 }
 
 

@@ -111,9 +111,13 @@ class Env:
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Approvals waiting, by step path: {prompt, choices, approvers}.
     waiting: dict[str, dict[str, Any]] = field(default_factory=dict)
-    slots: asyncio.Semaphore = field(
-        default_factory=lambda: asyncio.Semaphore(MAX_INFLIGHT_ACTIVITIES)
-    )
+    #: Bounds the activities in flight for this workflow execution (shared by its scopes).
+    slots: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        if self.slots is None:
+            limit = int(self.flags.get("max_inflight_activities", MAX_INFLIGHT_ACTIVITIES))
+            self.slots = asyncio.Semaphore(max(1, limit))
 
     def scope_data(self) -> dict[str, Any]:
         """The outer view a loop child needs (JSON)."""
@@ -307,6 +311,7 @@ class StepExecutor:
         task_queue = f"switchyard-runner-{step.runner}" if step.runner else None
 
         async def attempt() -> ActionResult:
+            assert self.env.slots is not None
             async with self.env.slots:
                 try:
                     return await workflow.execute_activity(
