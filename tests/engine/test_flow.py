@@ -470,3 +470,23 @@ async def test_object_key_order_is_kept(engine):
     assert list(run["steps"]["e"]["output"]) == ["zulu", "alpha", "mike"]
     assert run["steps"]["k"]["output"] == "zulu,alpha,mike"
     assert run["outputs"]["text"] == 'out: {"zulu":1,"alpha":2,"mike":3}'
+
+
+async def test_script_time_limit_and_result_types(engine):
+    run = await engine.run(
+        """
+        name: script-limits
+        steps:
+          - id: spin
+            script: "while (true) {}"
+            timeout: 1s
+            on_error: continue
+            next: typed
+          - id: typed
+            script: "return [1, 'two', {three: 3}, null, true]"
+        """
+    )
+    assert run["status"] == "succeeded", run
+    assert run["steps"]["spin"]["error"]["type"] == "ScriptError"
+    assert "spin" in run["steps"]["spin"]["error"]["message"]
+    assert run["steps"]["typed"]["output"] == [1, "two", {"three": 3}, None, True]
