@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from switchyard.engine import blobs, options
     from switchyard.engine.activities import ActionCall, ActionResult
-    from switchyard.engine.dag import ScopeFailed
+    from switchyard.engine.dag import TERMINAL, ScopeFailed
     from switchyard.engine.types import (
         ACTION_ACTIVITY,
         LOAD_DEFINITION_ACTIVITY,
@@ -114,6 +114,22 @@ class Env:
     #: Bounds the activities in flight for this workflow execution (shared by its scopes).
     slots: asyncio.Semaphore | None = None
 
+    _vars_version: int = 0
+    _vars_view: tuple[int, dict[str, Any]] | None = None
+
+    def update_vars(self, values: dict[str, Any]) -> None:
+        """Set run variables (always through here, so scopes know they changed)."""
+        if values:
+            self.vars.update(values)
+            self._vars_version += 1
+
+    def vars_view(self) -> dict[str, Any]:
+        """A snapshot of `Vars`; the same object until they change (the expression
+        engine keeps converted values per object, so an unchanged snapshot is free)."""
+        if self._vars_view is None or self._vars_view[0] != self._vars_version:
+            self._vars_view = (self._vars_version, dict(self.vars))
+        return self._vars_view[1]
+
     def __post_init__(self) -> None:
         if self.slots is None:
             limit = int(self.flags.get("max_inflight_activities", MAX_INFLIGHT_ACTIVITIES))
@@ -136,6 +152,9 @@ class StepExecutor:
         self.env = env
         self.states = states
         self._blobs: blobs.BlobStore | None = None
+        #: step id -> (state record, its public view); views of finished steps are reused.
+        self._views: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._last_scope: expressions.Scope | None = None
 
     # ------------------------------------------------------------ expressions
 
@@ -153,14 +172,49 @@ class StepExecutor:
     def visible_steps(self) -> dict[str, Any]:
         steps = dict(self.env.outer_steps)
         for sid, st in self.states.items():
-            pub = public_state(st)
-            if "output" in pub:
-                pub["output"] = self.resolve(pub["output"])
-            steps[sid] = pub
+            steps[sid] = self._view(sid, st)
         return steps
 
+    def _view(self, sid: str, st: dict[str, Any]) -> dict[str, Any]:
+        cached = self._views.get(sid)
+        if cached is not None and cached[0] is st and st.get("status") in TERMINAL:
+            return cached[1]
+        pub = public_state(st)
+        if "output" in pub:
+            pub["output"] = self.resolve(pub["output"])
+        if st.get("status") in TERMINAL:  # a finished step's state no longer changes
+            self._views[sid] = (st, pub)
+        return pub
+
     def scope(self, **extra: Any) -> expressions.Scope:
-        return expressions.Scope(**self.scope_kwargs(**extra))
+        """The names in scope now.
+
+        Derived from the previous scope, so values that did not change (the
+        trigger event, inputs, finished steps, unchanged Vars) keep the form the
+        expression engine already converted them to.
+        """
+        env = self.env
+        base = self._last_scope
+        if base is None:
+            first: dict[str, Any] = {
+                "inputs": env.inputs,
+                "trigger": env.trigger,
+                "run": env.run,
+                "seed": stable_seed(str(env.run.get("id", ""))),
+            }
+            if env.in_loop:
+                first.update(item=env.item, index=env.index)
+            base = expressions.Scope(**first)
+        changes = {
+            "steps": self.visible_steps(),
+            "vars": env.vars_view(),
+            "now_ms": int(workflow.now().timestamp() * 1000),
+            **extra,
+        }
+        scope = base.with_(**changes)
+        if not extra:
+            self._last_scope = scope
+        return scope
 
     def scope_kwargs(self, **extra: Any) -> dict[str, Any]:
         """The names in scope, as JSON data (a script's local activity rebuilds the Scope)."""
@@ -257,7 +311,7 @@ class StepExecutor:
             return list(step.next)
         if isinstance(step, SetStep):
             values = {k: self.evaluate(step, v, f"set.{k}") for k, v in step.set.items()}
-            self.env.vars.update(values)
+            self.env.update_vars(values)
             state["output"] = values
             return list(step.next)
         if isinstance(step, ScriptStep):
@@ -525,7 +579,7 @@ class StepExecutor:
             else [iteration_view(it) for it in iterations]
         )
         state["attempts"] = 1
-        self.env.vars.update(result.vars)
+        self.env.update_vars(result.vars)
         failed = [it for it in iterations if it["status"] == "failed"]
         fatal = [it for it in failed if (it.get("error") or {}).get("type") == FAIL]
         if fatal:

@@ -515,7 +515,7 @@ class LoopWorkflow(_Approvals):
                 }
                 return
             result = await self._iteration(inp, step, index, None, self.env.vars)
-            self.env.vars.update(result.get("vars", {}))
+            self.env.update_vars(result.get("vars", {}))
             self.done[index] = result
             last_steps = result["steps"]
             index += 1
