@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -196,12 +197,8 @@ class RunWorkflow(_Approvals):
         except Paused:
             states = await _maybe_blob(self.states)
             workflow.continue_as_new(
-                RunInput(
-                    definition=inp.definition,
-                    inputs=inp.inputs,
-                    trigger=inp.trigger,
-                    version=inp.version,
-                    flags=inp.flags,
+                dataclasses.replace(
+                    inp,
                     resume={
                         "run_id": run_id,
                         "started_at": started_at,
@@ -407,18 +404,8 @@ class LoopWorkflow(_Approvals):
                 t.cancel()
             raise
         if paused and todo and not stop:
-            workflow.continue_as_new(
-                LoopInput(
-                    step=inp.step,
-                    scope=inp.scope,
-                    path=inp.path,
-                    flags=inp.flags,
-                    items=inp.items,
-                    offset=inp.offset,
-                    concurrency=inp.concurrency,
-                    resume={"done": await _maybe_blob({str(k): v for k, v in self.done.items()})},
-                )
-            )
+            done = await _maybe_blob({str(k): v for k, v in self.done.items()})
+            workflow.continue_as_new(dataclasses.replace(inp, resume={"done": done}))
 
     async def _split(
         self, inp: LoopInput, step: ForEachStep, items: list[Any], leaf: int
@@ -522,17 +509,15 @@ class LoopWorkflow(_Approvals):
             if result["status"] != "succeeded":
                 return
             if _should_pause(inp.flags):
+                done = await _maybe_blob({str(k): v for k, v in self.done.items()})
                 workflow.continue_as_new(
-                    LoopInput(
-                        step=inp.step,
-                        scope=inp.scope,
-                        path=inp.path,
-                        flags=inp.flags,
+                    dataclasses.replace(
+                        inp,
                         resume={
                             "index": index,
                             "last_steps": last_steps,
                             "vars": self.env.vars,
-                            "done": await _maybe_blob({str(k): v for k, v in self.done.items()}),
+                            "done": done,
                         },
                     )
                 )
