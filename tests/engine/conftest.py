@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from pytest_httpserver import HTTPServer
 from temporalio.client import Client, WorkflowHandle
+from werkzeug import Request, Response
 
 from switchyard.connections import StaticConnections
 from switchyard.definition.loader import load_text, parse_workflow
@@ -113,3 +117,40 @@ async def engine(
 def http_server(httpserver):  # type: ignore[no-untyped-def]
     """pytest-httpserver's server (a local fake of a third-party HTTP API)."""
     return httpserver
+
+
+class ConcurrencyProbe:
+    """A threaded local HTTP server that records the most requests it served at once."""
+
+    def __init__(self, delay: float = 0.3) -> None:
+        self.delay = delay
+        self.max = 0
+        self._now = 0
+        self._lock = threading.Lock()
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request("/work").respond_with_handler(self._handle)
+
+    def _handle(self, request: Request) -> Response:
+        with self._lock:
+            self._now += 1
+            self.max = max(self.max, self._now)
+        time.sleep(self.delay)
+        with self._lock:
+            self._now -= 1
+        return Response("{}", content_type="application/json")
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/work")
+
+    @property
+    def requests(self) -> int:
+        return len(self.server.log)
+
+
+@pytest.fixture
+def concurrency_probe() -> Iterator[ConcurrencyProbe]:
+    probe = ConcurrencyProbe()
+    probe.server.start()
+    yield probe
+    probe.server.stop()

@@ -24,7 +24,7 @@ async def test_run_continues_as_new_and_resumes_the_graph(engine, http_server, m
         f"""
           - id: s{i}
             action: http.request
-            with: {{url: "{http_server.url_for('/hit')}", query: {{i: "{i}"}}}}
+            with: {{url: "{http_server.url_for("/hit")}", query: {{i: "{i}"}}}}
             next: {f"s{i + 1}" if i < 11 else "[a, b]"}"""
         for i in range(12)
     )

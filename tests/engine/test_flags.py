@@ -43,39 +43,18 @@ async def test_flags_travel_in_the_input_and_drive_the_run(engine, monkeypatch) 
 
 @pytest.mark.temporal
 @pytest.mark.no_record
-async def test_in_flight_activities_per_run_are_bounded(engine, monkeypatch) -> None:
-    import threading
-    import time
+async def test_in_flight_activities_per_run_are_bounded(
+    engine, monkeypatch, concurrency_probe
+) -> None:
+    import json
 
-    from pytest_httpserver import HTTPServer
-    from werkzeug import Request, Response
-
-    lock = threading.Lock()
-    live = {"now": 0, "max": 0}
-
-    def handler(request: Request) -> Response:
-        with lock:
-            live["now"] += 1
-            live["max"] = max(live["max"], live["now"])
-        time.sleep(0.3)
-        with lock:
-            live["now"] -= 1
-        return Response("{}", content_type="application/json")
-
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.expect_request("/w").respond_with_handler(handler)
-    server.start()
     monkeypatch.setenv("SWITCHYARD_FLAG_MAX_INFLIGHT_ACTIVITIES", "3")
     branches = [f"b{i}" for i in range(10)]
     steps = [{"id": "start", "transform": "1", "next": branches}] + [
-        {"id": b, "action": "http.request", "with": {"url": server.url_for("/w")}} for b in branches
+        {"id": b, "action": "http.request", "with": {"url": concurrency_probe.url}}
+        for b in branches
     ]
-    import json
-
-    try:
-        run = await engine.run(json.dumps({"name": "wide-split", "steps": steps}))
-    finally:
-        server.stop()
+    run = await engine.run(json.dumps({"name": "wide-split", "steps": steps}))
     assert run["status"] == "succeeded", run
-    assert len(server.log) == 10
-    assert live["max"] == 3
+    assert concurrency_probe.requests == 10
+    assert concurrency_probe.max == 3

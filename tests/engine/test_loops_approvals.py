@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from switchyard.engine.client import approve, get_run
 
@@ -46,25 +42,9 @@ async def test_for_each_results_in_input_order_with_iterations(engine):
     assert run["steps"]["after"]["output"] == [6, 2.1, 4.2]
 
 
-async def test_for_each_concurrency_is_honoured(engine):
-    lock = threading.Lock()
-    live = {"now": 0, "max": 0}
-
-    def handler(request: Request) -> Response:
-        with lock:
-            live["now"] += 1
-            live["max"] = max(live["max"], live["now"])
-        time.sleep(0.3)
-        with lock:
-            live["now"] -= 1
-        return Response("{}", content_type="application/json")
-
-    http_server = HTTPServer(host="127.0.0.1", port=0, threaded=True)  # concurrent requests
-    http_server.expect_request("/work").respond_with_handler(handler)
-    http_server.start()
-    try:
-        run = await engine.run(
-            f"""
+async def test_for_each_concurrency_is_honoured(engine, concurrency_probe):
+    run = await engine.run(
+        f"""
         name: bounded
         steps:
           - id: loop
@@ -73,14 +53,12 @@ async def test_for_each_concurrency_is_honoured(engine):
             do:
               - id: call
                 action: http.request
-                with: {{url: "{http_server.url_for("/work")}", query: {{i: "{{{{ Index }}}}"}}}}
+                with: {{url: "{concurrency_probe.url}", query: {{i: "{{{{ Index }}}}"}}}}
         """
-        )
-    finally:
-        http_server.stop()
+    )
     assert run["status"] == "succeeded", run
-    assert live["max"] == 2
-    assert len(http_server.log) == 8
+    assert concurrency_probe.max == 2
+    assert concurrency_probe.requests == 8
 
 
 async def test_for_each_output_expression_and_item_errors(engine):
