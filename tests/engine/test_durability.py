@@ -170,3 +170,51 @@ async def test_switchyard_up_restart_continues_runs(tmp_path):
             up.wait(60)
         except subprocess.TimeoutExpired:
             up.kill()
+
+
+@pytest.mark.timeout(300)
+async def test_backoff_survives_server_and_worker_restart(tmp_path, tmp_data_dir, http_server):
+    calls: list[float] = []
+
+    def flaky(request: Request) -> Response:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            return Response("busy", status=503)
+        return Response('{"ok": true}', content_type="application/json")
+
+    http_server.expect_request("/flaky").respond_with_handler(flaky)
+    wf, problems = parse_text(
+        f"""
+name: durable-backoff
+steps:
+  - id: call
+    action: http.request
+    with: {{url: "{http_server.url_for("/flaky")}"}}
+    retry: {{max_attempts: 5, initial_interval: 4s, backoff: 1.0}}
+"""
+    )
+    assert wf is not None, problems
+    server = DevServer(db_filename=tmp_path / "t.sqlite", data_dir=tmp_path)
+    await server.start()
+    queue = "backoff-q"
+    try:
+        client = await server.client()
+        async with build_worker(client, queue):
+            handle = await start_run(client, wf, {}, task_queue=queue)
+            for _ in range(200):
+                if calls:
+                    break
+                await asyncio.sleep(0.05)
+        # In the middle of the first 4 s backoff: no worker, and the server restarts.
+        await server.restart()
+        client = await server.client()
+        async with build_worker(client, queue):
+            run = await asyncio.wait_for(
+                wait_result(client.get_workflow_handle(handle.id)), timeout=120
+            )
+    finally:
+        await server.stop()
+    assert run["status"] == "succeeded", run
+    assert run["steps"]["call"]["attempts"] == 3
+    assert len(calls) == 3  # the schedule was neither lost nor repeated
+    assert calls[1] - calls[0] >= 3.5  # the backoff was honoured across the restart

@@ -138,6 +138,10 @@ class Dag:
                     self._finish(step_id, live)
                 if not self.paused and self.should_pause():
                     self.paused = True
+        except GeneratorExit:
+            # The worker evicted this workflow from its cache and is closing the
+            # coroutine: awaiting here would be refused; the tasks die with the run.
+            raise
         except BaseException:
             await _cancel_all(tasks)
             raise

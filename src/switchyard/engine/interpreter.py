@@ -272,8 +272,7 @@ class StepExecutor:
             live = await self._dispatch(step, state)
         except StepFailed as failure:
             state.update(status="failed", error=failure.error, finished_at=now_iso())
-            if failure.attempts is not None:
-                state["attempts"] = failure.attempts
+            state["attempts"] = failure.attempts or max(state["attempts"], 1)
             if failure.error["type"] == FAIL:
                 raise ScopeFailed({**_error_of(failure.error), "step": self.path(step)}) from None
             if step.on_error == "continue":
