@@ -11,7 +11,13 @@ from temporalio.service import RPCError
 
 from switchyard.definition.model import Workflow
 from switchyard.engine.flags import resolve_flags
-from switchyard.engine.types import APPROVE_UPDATE, RUN_WORKFLOW, STATE_QUERY, RunInput
+from switchyard.engine.types import (
+    APPROVE_UPDATE,
+    RUN_WORKFLOW,
+    STATE_QUERY,
+    RunInput,
+    iteration_view,
+)
 
 SA_WORKFLOW = SearchAttributeKey.for_keyword("SwitchyardWorkflow")
 SA_TRIGGER = SearchAttributeKey.for_keyword("SwitchyardTrigger")
@@ -103,7 +109,10 @@ async def _loop_iterations(client: Client, loop_id: str) -> list[dict[str, Any]]
         view = await client.get_workflow_handle(loop_id).query(STATE_QUERY, result_type=dict)
     except RPCError:  # not started yet, or just finished: the parent shows it next time
         return []
-    its = list(view.get("iterations", []))
+    from switchyard.engine.blobs import default_store
+
+    its = [it for part in view.get("_parts", []) for it in load_iterations(part, default_store())]
+    its += view.get("iterations", [])
     for it in its:
         await _fill_loops(client, it.get("steps", {}))
     for sub in view.get("_children", []):
@@ -162,7 +171,6 @@ async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | No
 def resolve_refs(run: dict[str, Any], store: Any = None) -> dict[str, Any]:
     """The run JSON with outputs and iteration lists stored outside the history loaded back."""
     from switchyard.engine.blobs import BlobStore, default_store
-    from switchyard.engine.types import iteration_view
 
     store = store or default_store()
 
@@ -173,14 +181,25 @@ def resolve_refs(run: dict[str, Any], store: Any = None) -> dict[str, Any]:
         for st in steps.values():
             if "output" in st:
                 st["output"] = load(st["output"])
-            if BlobStore.is_ref(st.get("iterations")):
-                st["iterations"] = [iteration_view(it) for it in load(st["iterations"])]
+            if "iterations" in st:
+                st["iterations"] = load_iterations(st["iterations"], store)
             for it in st.get("iterations") or []:
                 walk(it.get("steps", {}))
 
     run["outputs"] = load(run.get("outputs"))
     walk(run.get("steps", {}))
     return run
+
+
+def load_iterations(value: Any, store: Any) -> list[dict[str, Any]]:
+    """Iteration details from where a loop left them: a list, a reference, or parts."""
+    from switchyard.engine.blobs import BlobStore
+
+    if isinstance(value, dict) and "$parts" in value:
+        return [it for part in value["$parts"] for it in load_iterations(part, store)]
+    if BlobStore.is_ref(value):
+        return [iteration_view(it) for it in store.get(value)]
+    return list(value or [])
 
 
 async def wait_result(handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:

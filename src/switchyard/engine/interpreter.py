@@ -59,7 +59,6 @@ with workflow.unsafe.imports_passed_through():
         LoopResult,
         RunInput,
         ScriptCall,
-        iteration_view,
     )
 
 PUBLIC_FIELDS = ("status", "attempts", "output", "error", "started_at", "finished_at")
@@ -155,6 +154,7 @@ class StepExecutor:
         #: step id -> (state record, its public view); views of finished steps are reused.
         self._views: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._last_scope: expressions.Scope | None = None
+        self._outer: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ expressions
 
@@ -170,7 +170,14 @@ class StepExecutor:
         return value
 
     def visible_steps(self) -> dict[str, Any]:
-        steps = dict(self.env.outer_steps)
+        if self._outer is None:  # outer states are final: resolve their references once
+            self._outer = {
+                sid: {**st, "output": self.resolve(st["output"])}
+                if blobs.BlobStore.is_ref(st.get("output"))
+                else st
+                for sid, st in self.env.outer_steps.items()
+            }
+        steps = dict(self._outer)
         for sid, st in self.states.items():
             steps[sid] = self._view(sid, st)
         return steps
@@ -546,9 +553,10 @@ class StepExecutor:
     async def _loop(self, step: ForEachStep | WhileStep, state: dict[str, Any]) -> Any:
         path = self.path(step)
         scope = self.env.scope_data()
+        # Step outputs stored outside the history travel as references.
         scope["steps"] = {
-            k: {f: v.get(f) for f in PUBLIC_FIELDS if f in v}
-            for k, v in self.visible_steps().items()
+            **self.env.outer_steps,
+            **{sid: public_state(st) for sid, st in self.states.items()},
         }
         loop_input = LoopInput(
             step=step.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -570,35 +578,28 @@ class StepExecutor:
         result: LoopResult = await workflow.execute_child_workflow(
             LOOP_WORKFLOW, loop_input, id=child_id, result_type=LoopResult
         )
-        iterations = self.resolve(result.iterations)
-        # A big list stays a reference (clients resolve it: engine.client.resolve_refs).
-        state["iterations"] = (
-            result.iterations
-            if blobs.BlobStore.is_ref(result.iterations)
-            else [iteration_view(it) for it in iterations]
-        )
+        # Iteration details stay where the loop put them (inline, a reference or
+        # parts); clients resolve them (engine.client.resolve_refs).
+        state["iterations"] = result.iterations
         state["attempts"] = 1
         self.env.update_vars(result.vars)
-        failed = [it for it in iterations if it["status"] == "failed"]
-        fatal = [it for it in failed if (it.get("error") or {}).get("type") == FAIL]
+        failures = result.failures
+        fatal = [f for f in failures if (f.get("error") or {}).get("type") == FAIL]
         if fatal:
             err = fatal[0]["error"]
             raise ScopeFailed(
                 {"type": FAIL, "message": err["message"], "step": err.get("step", path)}
             )
-        if isinstance(step, WhileStep) and failed:
-            err = failed[0]["error"] or {}
+        stop = isinstance(step, WhileStep) or step.on_item_error == "fail"
+        if failures and stop:
+            first = failures[0]
+            err = first.get("error") or {}
+            what = "iteration" if isinstance(step, WhileStep) else "item"
             raise StepFailed(
                 err.get("type", errors.ACTION_ERROR),
-                f"iteration {failed[0]['index']}: {err.get('message', '')}",
+                f"{what} {first['index']}: {err.get('message', '')}",
             )
-        if isinstance(step, ForEachStep) and failed and step.on_item_error == "fail":
-            err = failed[0]["error"] or {}
-            raise StepFailed(
-                err.get("type", errors.ACTION_ERROR),
-                f"item {failed[0]['index']}: {err.get('message', '')}",
-            )
-        return [it.get("output") for it in iterations]
+        return result.outputs
 
 
 # ---------------------------------------------------------------- helpers

@@ -18,6 +18,7 @@ from switchyard import errors
 from switchyard.engine.activities import ActionResult
 from switchyard.engine.blobs import BlobStore
 from switchyard.engine.types import (
+    CONCAT_ACTIVITY,
     LOAD_DEFINITION_ACTIVITY,
     SCRIPT_ACTIVITY,
     STORE_BLOB_ACTIVITY,
@@ -105,5 +106,11 @@ class LocalActivities:
     async def store_blob(self, req: BlobRequest) -> Any:
         return self.blobs.put(req.value)
 
+    @activity.defn(name=CONCAT_ACTIVITY)
+    async def concat(self, req: BlobRequest) -> Any:
+        """Join lists (some of them blob references) into one, stored when large."""
+        joined = [x for part in req.value for x in self.blobs.resolve(part)]
+        return self.blobs.put_if_large(joined)
+
     def all(self) -> list[Any]:
-        return [self.run_script, self.load_definition, self.store_blob]
+        return [self.run_script, self.load_definition, self.store_blob, self.concat]

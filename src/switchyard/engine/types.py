@@ -18,6 +18,7 @@ ACTION_ACTIVITY = "switchyard.action"
 SCRIPT_ACTIVITY = "switchyard.script"
 LOAD_DEFINITION_ACTIVITY = "switchyard.load_definition"
 STORE_BLOB_ACTIVITY = "switchyard.store_blob"
+CONCAT_ACTIVITY = "switchyard.concat"
 #: Query and update names.
 STATE_QUERY = "state"
 APPROVE_UPDATE = "approve"
@@ -56,14 +57,33 @@ class LoopInput:
     concurrency: int = 1
     #: Set when the loop continues as new: finished iterations and loop state.
     resume: dict[str, Any] | None = None
+    #: A range run for a splitting parent: its iteration details always go to the
+    #: blob store, so no parent history carries them.
+    detached: bool = False
+
+
+#: Failed iterations a loop reports in full (the count covers the rest).
+MAX_REPORTED_FAILURES = 100
 
 
 @dataclass
 class LoopResult:
-    """Iterations in index order (`{index, status, steps, output, vars}`), or a blob reference."""
+    """What a loop (or a range of one) hands back to its parent.
 
-    iterations: list[dict[str, Any]] | dict[str, Any]
+    Kept compact on purpose: a parent workflow task must stay short however
+    many items there were, so iteration details stay in the blob store.
+    """
+
+    #: Iteration details in index order (`{index, status, steps, error?}`): a list,
+    #: a blob reference, or `{"$parts": [list | reference, ...]}`.
+    iterations: Any
     vars: dict[str, Any] = field(default_factory=dict)
+    #: Per-iteration outputs in index order: a list or a blob reference.
+    outputs: Any = None
+    #: The first failed iterations, `{index, error}`, in index order.
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    failed_count: int = 0
+    count: int = 0
 
 
 @dataclass

@@ -40,12 +40,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from switchyard.engine.types import (
         APPROVE_UPDATE,
+        CONCAT_ACTIVITY,
         LOOP_WORKFLOW,
+        MAX_REPORTED_FAILURES,
         RUN_WORKFLOW,
         STATE_QUERY,
+        STORE_BLOB_ACTIVITY,
+        BlobRequest,
         LoopInput,
         LoopResult,
         RunInput,
+        iteration_view,
     )
 
 #: Items a leaf loop range runs itself; bigger ranges are split into child ranges.
@@ -254,26 +259,36 @@ class RunWorkflow(_Approvals):
 
 @workflow.defn(name=LOOP_WORKFLOW)
 class LoopWorkflow(_Approvals):
-    """A `for_each` range or a `while` loop of a run."""
+    """A `for_each` range or a `while` loop of a run.
+
+    Iterations finished in this history live in `done`; those of earlier
+    histories (before a continue-as-new) and of finished child ranges are
+    `parts` in the blob store, with their outputs in `output_parts`.
+    """
 
     def __init__(self) -> None:
         self.env = None
         self.done: dict[int, dict[str, Any]] = {}
         self.running: dict[int, dict[str, dict[str, Any]]] = {}
         self.children: list[str] = []
+        self.parts: list[Any] = []  # details of finished segments / child ranges, in order
+        self.output_parts: list[Any] = []
+        self.failures: list[dict[str, Any]] = []
+        self.failed_count = 0
+        self.vars_out: dict[str, Any] = {}
+        self.count = 0
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> dict[str, Any]:
-        """Iterations so far (finished and running), in index order."""
-        its = [self.done[i] for i in sorted(self.done)]
+        """Iterations so far (finished and running), in index order, and where the rest are."""
+        its = [iteration_view(self.done[i]) for i in sorted(self.done)]
         its += [
             {"index": i, "status": "running", "steps": _wire_states(st)}
             for i, st in sorted(self.running.items())
         ]
         return {
-            "iterations": [
-                {k: v for k, v in it.items() if k not in ("vars", "output")} for it in its
-            ],
+            "iterations": its,
+            "_parts": list(self.parts),
             "_children": list(self.children),
             "approvals": dict(self.env.waiting) if self.env is not None else {},
         }
@@ -282,7 +297,12 @@ class LoopWorkflow(_Approvals):
     async def run(self, inp: LoopInput) -> LoopResult:
         step: StepBase = _STEP.validate_python(inp.step)
         resume = inp.resume or {}
-        self.done = {int(k): v for k, v in (await _resolve_blob(resume.get("done", {}))).items()}
+        self.parts = list(resume.get("parts", []))
+        self.output_parts = list(resume.get("output_parts", []))
+        self.failures = list(resume.get("failures", []))
+        self.failed_count = int(resume.get("failed_count", 0))
+        self.vars_out = dict(resume.get("vars_out", {}))
+        self.count = int(resume.get("count", 0))
         scope = inp.scope
         self.env = Env(
             inputs=scope.get("inputs", {}),
@@ -298,19 +318,54 @@ class LoopWorkflow(_Approvals):
             if len(items) > leaf:
                 return await self._split(inp, step, items, leaf)
             await self._for_each(inp, step, items)
-            vars_out: dict[str, Any] = {}
-            for i in sorted(self.done):
-                vars_out.update(self.done[i].pop("vars", {}) or {})
-            return await self._result(vars_out)
+            return await self._result(inp, self.vars_out)
         assert isinstance(step, WhileStep)
         await self._while(inp, step)
-        for it in self.done.values():
-            it.pop("vars", None)
-        return await self._result(self.env.vars)
+        return await self._result(inp, self.env.vars)
 
-    async def _result(self, vars_out: dict[str, Any]) -> LoopResult:
-        iterations = [self.done[i] for i in sorted(self.done)]
-        return LoopResult(iterations=await _maybe_blob(iterations), vars=vars_out)
+    # ------------------------------------------------------------ segments and results
+
+    async def _flush(self, *, store: bool) -> None:
+        """Move the iterations of this history into `parts` (stored when `store`)."""
+        order = sorted(self.done)
+        if not order:
+            return
+        done = [self.done[i] for i in order]
+        details = [iteration_view(it) for it in done]
+        self.parts.append(await (_store_blob(details) if store else _maybe_blob(details)))
+        self.output_parts.append(await _maybe_blob([it.get("output") for it in done]))
+        for it in done:
+            if it["status"] == "failed":
+                self.failed_count += 1
+                if len(self.failures) < MAX_REPORTED_FAILURES:
+                    self.failures.append({"index": it["index"], "error": it.get("error")})
+            self.vars_out.update(it.get("vars") or {})
+        self.count += len(done)
+        self.done = {}
+
+    def _resume(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "parts": self.parts,
+            "output_parts": self.output_parts,
+            "failures": self.failures,
+            "failed_count": self.failed_count,
+            "vars_out": self.vars_out,
+            "count": self.count,
+            **extra,
+        }
+
+    async def _result(self, inp: LoopInput, vars_out: dict[str, Any]) -> LoopResult:
+        # A range of a split always stores its details; a loop that continued as new
+        # has several parts; a small loop hands its details back inline.
+        await self._flush(store=inp.detached or bool(self.parts))
+        return LoopResult(
+            iterations=_joined(self.parts),
+            vars=dict(vars_out),
+            outputs=await _concat(self.output_parts),
+            failures=self.failures,
+            failed_count=self.failed_count,
+            count=self.count,
+        )
 
     # ------------------------------------------------------------ one iteration
 
@@ -347,13 +402,15 @@ class LoopWorkflow(_Approvals):
             if step.output is not None:
                 output = executor.evaluate(step, step.output, "output")
             else:
-                output = states.get(step.do[-1].id, {}).get("output")
+                output = executor.resolve(states.get(step.do[-1].id, {}).get("output"))
             result.update(status="succeeded", output=output)
         except ScopeFailed as failed:
             result.update(status="failed", error=failed.error, output=None)
         except StepFailed as failed:  # the loop's own `output` expression
             result.update(
-                status="failed", output=None, error={**failed.error, "step": f"{inp.path}[{index}]"}
+                status="failed",
+                output=None,
+                error={**failed.error, "step": f"{inp.path}[{index}]"},
             )
         except asyncio.CancelledError:
             result.update(status="cancelled", output=None)
@@ -370,7 +427,10 @@ class LoopWorkflow(_Approvals):
 
     async def _for_each(self, inp: LoopInput, step: ForEachStep, items: list[Any]) -> None:
         assert self.env is not None
-        todo = [i for i in range(len(items)) if inp.offset + i not in self.done]
+        # Iterations start in index order and a continue-as-new waits for the ones in
+        # flight, so everything before `start` has finished in an earlier history.
+        start = int((inp.resume or {}).get("next", 0))
+        todo = list(range(start, len(items)))
         tasks: dict[asyncio.Task[dict[str, Any]], int] = {}
         stop = paused = False
         try:
@@ -404,8 +464,10 @@ class LoopWorkflow(_Approvals):
                 t.cancel()
             raise
         if paused and todo and not stop:
-            done = await _maybe_blob({str(k): v for k, v in self.done.items()})
-            workflow.continue_as_new(dataclasses.replace(inp, resume={"done": done}))
+            await self._flush(store=True)
+            workflow.continue_as_new(
+                dataclasses.replace(inp, resume=self._resume(next=todo[0]))
+            )
 
     async def _split(
         self, inp: LoopInput, step: ForEachStep, items: list[Any], leaf: int
@@ -425,33 +487,40 @@ class LoopWorkflow(_Approvals):
                     return
                 child_id = f"{workflow.info().workflow_id}.{inp.offset + lo}-{inp.offset + hi}"
                 self.children.append(child_id)
-                child = LoopInput(
-                    step=inp.step,
-                    scope=inp.scope,
-                    path=inp.path,
-                    flags=inp.flags,
+                child = dataclasses.replace(
+                    inp,
                     items=await _maybe_blob(items[lo:hi]),
                     offset=inp.offset + lo,
                     concurrency=child_concurrency,
+                    resume=None,
+                    detached=True,
                 )
                 res: LoopResult = await workflow.execute_child_workflow(
                     LOOP_WORKFLOW, child, id=child_id, result_type=LoopResult
                 )
-                self.children.remove(child_id)
                 results[lo] = res
-                its = await _resolve_blob(res.iterations)
-                for it in its:
-                    self.done[it["index"]] = {"index": it["index"], "status": it["status"]}
-                if step.on_item_error == "fail" and any(it["status"] == "failed" for it in its):
+                # Finished ranges show through `parts` (in index order) for live views.
+                self.parts = [_joined([results[k].iterations]) for k in sorted(results)]
+                self.children.remove(child_id)
+                if step.on_item_error == "fail" and res.failed_count:
                     failed.set()
 
         await asyncio.gather(*(one(lo, hi) for lo, hi in ranges))
-        iterations: list[dict[str, Any]] = []
-        vars_out: dict[str, Any] = {}
         for lo in sorted(results):
-            iterations.extend(await _resolve_blob(results[lo].iterations))
-            vars_out.update(results[lo].vars)
-        return LoopResult(iterations=await _maybe_blob(iterations), vars=vars_out)
+            res = results[lo]
+            self.failed_count += res.failed_count
+            room = MAX_REPORTED_FAILURES - len(self.failures)
+            self.failures.extend(res.failures[: max(room, 0)])
+            self.vars_out.update(res.vars)
+            self.count += res.count
+        return LoopResult(
+            iterations=_joined([results[lo].iterations for lo in sorted(results)]),
+            vars=self.vars_out,
+            outputs=await _concat([results[lo].outputs for lo in sorted(results)]),
+            failures=self.failures,
+            failed_count=self.failed_count,
+            count=self.count,
+        )
 
     # ------------------------------------------------------------ while
 
@@ -478,49 +547,74 @@ class LoopWorkflow(_Approvals):
             try:
                 go = _truthy(probe.evaluate(step, step.while_, "while"))
             except StepFailed as failed:
-                self.done[index] = {
-                    "index": index,
-                    "status": "failed",
-                    "steps": {},
-                    "error": {**failed.error, "step": inp.path},
-                    "output": None,
-                }
+                self.done[index] = _failed_iteration(index, {**failed.error, "step": inp.path})
                 return
             if not go:
                 return
             if index >= step.max_iterations:
-                self.done[index] = {
-                    "index": index,
-                    "status": "failed",
-                    "steps": {},
-                    "output": None,
-                    "error": {
+                self.done[index] = _failed_iteration(
+                    index,
+                    {
                         "type": "MaxIterationsExceeded",
                         "step": inp.path,
                         "message": f"still true after max_iterations ({step.max_iterations})",
                     },
-                }
+                )
                 return
             result = await self._iteration(inp, step, index, None, self.env.vars)
-            self.env.update_vars(result.get("vars", {}))
+            self.env.update_vars(result.pop("vars", {}))
             self.done[index] = result
             last_steps = result["steps"]
             index += 1
             if result["status"] != "succeeded":
                 return
             if _should_pause(inp.flags):
-                done = await _maybe_blob({str(k): v for k, v in self.done.items()})
+                await self._flush(store=True)
                 workflow.continue_as_new(
                     dataclasses.replace(
                         inp,
-                        resume={
-                            "index": index,
-                            "last_steps": last_steps,
-                            "vars": self.env.vars,
-                            "done": done,
-                        },
+                        resume=self._resume(index=index, last_steps=last_steps, vars=self.env.vars),
                     )
                 )
+
+
+def _failed_iteration(index: int, error: dict[str, Any]) -> dict[str, Any]:
+    return {"index": index, "status": "failed", "steps": {}, "output": None, "error": error}
+
+
+def _joined(parts: list[Any]) -> Any:
+    """One iterations value from several parts: a list, a reference, or `{"$parts": [...]}`."""
+    flat: list[Any] = []
+    for part in parts:
+        if isinstance(part, dict) and "$parts" in part:
+            flat.extend(part["$parts"])
+        elif part != []:
+            flat.append(part)
+    if not flat:
+        return []
+    return flat[0] if len(flat) == 1 else {"$parts": flat}
+
+
+async def _concat(parts: list[Any]) -> Any:
+    """Outputs of several parts as one list (or a reference to it when large)."""
+    if all(isinstance(p, list) for p in parts):
+        return await _maybe_blob([x for p in parts for x in p])
+    # Some parts are in the blob store: join them in a local activity, not here.
+    return await workflow.execute_local_activity(
+        CONCAT_ACTIVITY,
+        BlobRequest(value=parts),
+        start_to_close_timeout=timedelta(seconds=120),
+    )
+
+
+async def _store_blob(value: Any) -> Any:
+    """Always store `value` in the blob store (a local activity: one marker event)."""
+    return await workflow.execute_local_activity(
+        STORE_BLOB_ACTIVITY,
+        BlobRequest(value=value),
+        result_type=dict,
+        start_to_close_timeout=timedelta(seconds=60),
+    )
 
 
 _MISSING = object()
