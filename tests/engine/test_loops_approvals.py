@@ -61,6 +61,29 @@ async def test_for_each_concurrency_is_honoured(engine, concurrency_probe):
     assert concurrency_probe.requests == 8
 
 
+async def test_concurrency_is_honoured_across_split_ranges(engine, concurrency_probe, monkeypatch):
+    monkeypatch.setenv("SWITCHYARD_FLAG_LOOP_LEAF_SIZE", "3")  # 14 items: 5 ranges
+    run = await engine.run(
+        f"""
+        name: bounded-split
+        steps:
+          - id: loop
+            for_each: "Array.from({{length: 14}}, (_, i) => i)"
+            concurrency: 4
+            do:
+              - id: call
+                action: http.request
+                with: {{url: "{concurrency_probe.url}", query: {{i: "{{{{ Item }}}}"}}}}
+            output: "Steps.call.output.status + Item"
+        """
+    )
+    assert run["status"] == "succeeded", run
+    assert run["steps"]["loop"]["output"] == [200 + i for i in range(14)]
+    assert [it["index"] for it in run["steps"]["loop"]["iterations"]] == list(range(14))
+    assert concurrency_probe.requests == 14
+    assert 2 <= concurrency_probe.max <= 4
+
+
 async def test_for_each_output_expression_and_item_errors(engine):
     run = await engine.run(
         """
