@@ -56,8 +56,15 @@ def test_breakout_message_mentions_single_expression() -> None:
 
 
 def test_message_has_a_position() -> None:
-    msg = check_syntax("1 +\n+ +")
-    assert msg is not None and "line" in msg
+    msg = check_syntax("1 +\n2 )) +\n3")
+    assert msg is not None and "(line 2)" in msg
+
+
+def test_truncated_expression_says_so_without_wrapper_artifacts() -> None:
+    for text in ("1 +", "1 +\n+ +", "Steps.a.output.filter(x =>"):
+        msg = check_syntax(text)
+        assert msg is not None and "unexpected end of input" in msg, msg
+        assert "line" not in msg and "')'" not in msg
 
 
 def test_check_never_executes(tmp_path: object) -> None:

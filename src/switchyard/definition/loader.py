@@ -288,6 +288,66 @@ def parse_workflow(data: Any) -> tuple[Workflow | None, list[Problem]]:
     return wf, []
 
 
+def partial_workflow(data: Any) -> tuple[Workflow | None, set[str]]:
+    """The workflow with each step that does not fit replaced by a stand-in.
+
+    A stand-in keeps the step's id and, as plain edges, every target it names,
+    so the rest of the graph can still be checked (unknown ids, cycles, ...)
+    when some steps are broken. Returns the workflow (None when even that
+    cannot be built) and the locations of the stand-ins, whose own problems
+    are artifacts to be left out.
+    """
+    if not isinstance(data, dict):
+        return None, set()
+    stand_ins: set[str] = set()
+    steps = _partial_steps(data.get("steps"), "steps", stand_ins)
+    if not steps:
+        return None, set()
+    top = {k: v for k, v in data.items() if k != "triggers"}
+    top["steps"] = steps
+    try:
+        return Workflow.model_validate(top), stand_ins
+    except ValidationError:
+        return None, set()
+
+
+_TARGET_FIELDS = ("next", "then", "else", "default", "on_error")
+
+
+def _partial_steps(raw: Any, loc: str, stand_ins: set[str]) -> list[StepBase] | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    out: list[StepBase] = []
+    for index, item in enumerate(raw):
+        where = join(loc, index)
+        step, _ = parse_step(item, where)
+        if step is None:
+            step = _stand_in(item)
+            if step is None:
+                return None
+            stand_ins.add(where)
+        out.append(step)
+    return out
+
+
+def _stand_in(raw: Any) -> StepBase | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    targets: list[str] = []
+    values = [raw.get(f) for f in _TARGET_FIELDS]
+    for key in ("cases", "on"):
+        if isinstance(raw.get(key), dict):
+            values += list(raw[key].values())
+    for value in values:
+        for target in value if isinstance(value, list) else [value]:
+            if isinstance(target, str) and target != "continue" and target not in targets:
+                targets.append(target)
+    try:
+        return TransformStep(id=raw["id"], transform="null", next=targets)
+    except ValidationError:
+        return None
+
+
 def parse_text(text: str, *, filename: str = "<input>") -> tuple[Workflow | None, list[Problem]]:
     """`load_text` then `parse_workflow`, with load failures as problems."""
     try:

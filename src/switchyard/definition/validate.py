@@ -17,7 +17,13 @@ from switchyard.definition.durations import parse_duration
 from switchyard.definition.expression_checks import check_expressions
 from switchyard.definition.graph import find_cycles, reachable
 from switchyard.definition.inputs import check_declarations, validate_inputs
-from switchyard.definition.loader import parse_text, parse_workflow, read_text
+from switchyard.definition.loader import (
+    LoadError,
+    load_text,
+    parse_workflow,
+    partial_workflow,
+    read_text,
+)
 from switchyard.definition.model import (
     BRANCHING_KINDS,
     WORKFLOW_NAME_PATTERN,
@@ -75,19 +81,42 @@ def _document_order(problem: Problem) -> tuple[int, ...]:
 
 
 def validate_document(data: Any) -> tuple[Workflow | None, list[Problem]]:
-    """Parse loaded data and validate it; the workflow is None when it could not be built."""
+    """Parse loaded data and validate it; the workflow is None when it could not be built.
+
+    When some steps do not fit their kind, the graph is still checked with
+    stand-ins for them (`loader.partial_workflow`), so one run reports every
+    problem: the broken steps' own and the rest of the graph's.
+    """
     wf, problems = parse_workflow(data)
     if wf is None:
-        return None, problems
+        return None, problems + _graph_problems_despite(data, problems)
     return wf, validate_workflow(wf)
+
+
+def _graph_problems_despite(data: Any, found: list[Problem]) -> list[Problem]:
+    partial, stand_ins = partial_workflow(data)
+    if partial is None:
+        return []
+    seen = {(p.location, p.message) for p in found}
+    return [
+        p
+        for p in validate_workflow(partial)
+        if not any(_within(p.location, loc) for loc in stand_ins)
+        and (p.location, p.message) not in seen
+    ]
+
+
+def _within(location: str, prefix: str) -> bool:
+    return location == prefix or location.startswith((f"{prefix}.", f"{prefix}["))
 
 
 def validate_text(text: str, *, filename: str = "<input>") -> tuple[Workflow | None, list[Problem]]:
     """Load YAML/JSON text, parse and validate it."""
-    wf, problems = parse_text(text, filename=filename)
-    if wf is None:
-        return None, problems
-    return wf, validate_workflow(wf)
+    try:
+        data = load_text(text, filename=filename)
+    except LoadError as exc:
+        return None, exc.problems
+    return validate_document(data)
 
 
 def validate_file(path: str | PathLike[str]) -> tuple[Workflow | None, list[Problem]]:

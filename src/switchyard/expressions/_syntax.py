@@ -46,11 +46,13 @@ def _checker():  # type: ignore[no-untyped-def]
     return ctx
 
 
-def _parse(script: str, first_line: int) -> str | None:
+def _parse(script: str, first_line: int, lines: int) -> str | None:
     """None if `script` parses; else its first error line, with the line in the checked text.
 
-    (QuickJS-ng's column numbers point at the start of the construct, not at the
-    offending token, so only the line is reported.)
+    `lines` is how many lines the checked text has: an error past them is at
+    our wrapper's closing bracket, i.e. the text ended too early. (QuickJS-ng's
+    column numbers point at the start of the construct, not at the offending
+    token, so only the line is reported, and only for multi-line text.)
     """
     ctx = _checker()
     try:
@@ -64,7 +66,10 @@ def _parse(script: str, first_line: int) -> str | None:
         m = _POS.search(text)
         if m is None:
             return first
-        return f"{first} (line {max(int(m.group(1)) - first_line + 1, 1)})"
+        line = max(int(m.group(1)) - first_line + 1, 1)
+        if line > lines:
+            return "SyntaxError: unexpected end of input (something is missing at the end)"
+        return first if lines == 1 else f"{first} (line {line})"
     _local.ctx = None
     return "the check did not stop where expected"
 
@@ -74,10 +79,11 @@ def check_syntax(expr: str) -> str | None:
     """None if `expr` is one ES2020 expression, else a short message with line:column."""
     if not expr.strip():
         return "empty expression"
-    err = _parse(f"{EXPR_HEAD}({expr}\n);", 2)
+    lines = expr.count("\n") + 1
+    err = _parse(f"{EXPR_HEAD}({expr}\n);", 2, lines)
     if err is not None:
         return err
-    if _parse(f"{EXPR_HEAD}[{expr}\n];", 2) is not None:
+    if _parse(f"{EXPR_HEAD}[{expr}\n];", 2, lines) is not None:
         return "SyntaxError: not a single expression" + _closer_at(expr)
     return None
 
@@ -98,7 +104,7 @@ def _closer_at(src: str) -> str:
 @lru_cache(maxsize=1024)
 def check_script_syntax(body: str) -> str | None:
     """None if `body` is a valid function body for a `script` step, else a short message."""
-    err = _parse(f"{SCRIPT_HEAD}{body}\n}});", 3)
+    err = _parse(f"{SCRIPT_HEAD}{body}\n}});", 3, body.count("\n") + 1)
     if err is not None:
         return err
     try:
