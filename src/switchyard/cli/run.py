@@ -46,12 +46,9 @@ def run(
 ) -> None:
     """Run FILE and show its steps; exit 0 when it succeeded, 1 when not, 2 when invalid."""
     from switchyard.definition.inputs import validate_inputs
-    from switchyard.definition.loader import load_workflow_file
-    from switchyard.definition.validate import validate_workflow
+    from switchyard.definition.validate import validate_file
 
-    wf, problems = load_workflow_file(file)
-    if wf is not None:
-        problems += validate_workflow(wf)
+    wf, problems = validate_file(file)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         tag = "" if p.severity == "error" else "warning: "
