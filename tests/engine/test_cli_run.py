@@ -154,3 +154,63 @@ async def test_switchyard_approve_command(engine, temporal_server, tmp_path: Pat
     assert run["status"] == "succeeded"
     assert run["steps"]["go"]["output"] == "ship it"
     assert run["steps"]["ask"]["output"]["by"] == "alice"
+
+
+def test_run_uses_a_connection_from_the_local_store(tmp_path: Path, httpserver) -> None:
+    httpserver.expect_request(
+        "/v1/pods", headers={"Authorization": "Bearer s3cr3t-t0ken", "X-Team": "sre"}
+    ).respond_with_json({"items": ["p1"], "echo": "s3cr3t-t0ken"})
+    env = {**os.environ, "SWITCHYARD_DATA_DIR": str(tmp_path / ".switchyard")}
+    env.pop("TEMPORAL_ADDRESS", None)
+    created = subprocess.run(
+        [
+            *CLI,
+            "connection",
+            "create",
+            "k8s",
+            "--type",
+            "http",
+            "--field",
+            f"base_url={httpserver.url_for('/v1')}",
+            "--field",
+            'headers={"X-Team": "sre"}',
+            "--field",
+            "auth=bearer",
+            "--secret",
+            "token=-",
+        ],
+        input="s3cr3t-t0ken\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    write(
+        tmp_path / "uses.yaml",
+        """
+        name: uses-connection
+        outputs:
+          pods: "{{ Steps.get.output.body.items }}"
+          echoed: "{{ Steps.get.output.body.echo }}"
+        steps:
+          - id: get
+            action: http.request
+            connection: k8s
+            with: {url: /pods}
+        """,
+    )
+    out = switchyard("run", "uses.yaml", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    run = json.loads(out.stdout)
+    assert run["outputs"]["pods"] == ["p1"]
+    assert run["outputs"]["echoed"] == "***"  # a secret echoed by the API is masked
+    assert "s3cr3t-t0ken" not in out.stdout
+    httpserver.check_assertions()
+
+    missing = tmp_path / "missing.yaml"
+    missing.write_text((tmp_path / "uses.yaml").read_text().replace("k8s", "nope"))
+    failed = switchyard("run", "missing.yaml", "--json", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout)["error"]["type"] == "ConnectionNotFound"

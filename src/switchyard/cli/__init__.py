@@ -28,6 +28,11 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("switchyard.cli.approve", "approve"),
 }
 
+# command group name -> (module, typer sub-app): `switchyard connection create ...`.
+_GROUPS: dict[str, tuple[str, str]] = {
+    "connection": ("switchyard.cli.connection", "app"),
+}
+
 
 def _register() -> None:
     for name, (module, func) in _COMMANDS.items():
@@ -38,6 +43,14 @@ def _register() -> None:
                 raise
             continue
         app.command(name=name)(getattr(mod, func))
+    for name, (module, attr) in _GROUPS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.add_typer(getattr(mod, attr), name=name)
 
 
 def main() -> None:

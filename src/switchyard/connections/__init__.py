@@ -16,7 +16,29 @@ from typing import Any, Protocol, runtime_checkable
 from switchyard import errors
 from switchyard.errors import StepFailure
 
-__all__ = ["Connection", "ConnectionResolver", "StaticConnections"]
+__all__ = [
+    "Connection",
+    "ConnectionResolver",
+    "LocalConnectionStore",
+    "StaticConnections",
+    "StoreConnections",
+]
+
+# The encrypted store (`switchyard.connections.store`) is exported lazily: it
+# imports this module, and most users of `Connection` never need it.
+_LAZY = {
+    "LocalConnectionStore": "switchyard.connections.store",
+    "StoreConnections": "switchyard.connections.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass

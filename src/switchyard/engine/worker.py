@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from switchyard.connections import ConnectionResolver, StaticConnections
+from switchyard.connections import ConnectionResolver
 from switchyard.engine.activities import ActionActivities
 from switchyard.engine.blobs import BlobStore, default_store
 from switchyard.engine.local import DefinitionSource, DirectorySource, LocalActivities
@@ -53,7 +53,14 @@ def build_worker(
     blobs = blobs or default_store()
     if isinstance(definitions, Path):
         definitions = DirectorySource(definitions)
-    actions = ActionActivities(connections or StaticConnections({}), blobs)
+    if connections is None:
+        # The encrypted store in the data directory (docs/connections.md); secrets are
+        # read inside the activity only.
+        from switchyard.config import get_settings
+        from switchyard.connections import LocalConnectionStore, StoreConnections
+
+        connections = StoreConnections(LocalConnectionStore(get_settings().data_dir))
+    actions = ActionActivities(connections, blobs)
     local = LocalActivities(definitions, blobs)
     return Worker(
         client,
