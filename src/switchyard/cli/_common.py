@@ -27,11 +27,25 @@ def parse_inputs(pairs: list[str], inputs_json: str | None) -> dict[str, Any]:
         name, sep, raw = pair.partition("=")
         if not sep or not name:
             raise typer.BadParameter(f"--input {pair!r}: expected NAME=VALUE")
-        try:
-            inputs[name] = json.loads(raw)
-        except ValueError:
-            inputs[name] = raw
+        inputs[name] = json_or_text(raw)
     return inputs
+
+
+def json_or_text(raw: str) -> Any:
+    """A command-line VALUE: its JSON value when it parses as JSON, else the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def require_address(explicit: str | None, data_dir: Path) -> str:
+    """The Temporal address to use; exits 2 with a hint when there is none."""
+    address = resolve_address(explicit, data_dir)
+    if not address:
+        print("no Temporal server: pass --temporal-address or start `switchyard up`")
+        raise typer.Exit(2)
+    return address
 
 
 def state_file(data_dir: Path) -> Path:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from switchyard.cli._common import resolve_address
+from switchyard.cli._common import require_address
 
 
 def approve(
@@ -28,10 +28,7 @@ def approve(
     ),
 ) -> None:
     """Decide a waiting approval; exit 1 when the run does not accept the decision."""
-    address = resolve_address(temporal_address, data_dir)
-    if not address:
-        print("no Temporal server: pass --temporal-address or start `switchyard up`")
-        raise typer.Exit(2)
+    address = require_address(temporal_address, data_dir)
     try:
         record = asyncio.run(
             _approve(address, run_id, step, choice, by or getpass.getuser(), role or [], comment)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from switchyard.cli._common import json_or_text
+
 if TYPE_CHECKING:
     from switchyard.connections.store import LocalConnectionStore
 
@@ -89,10 +91,7 @@ def _parse_pairs(pairs: list[str], option: str, *, secret: bool) -> dict[str, An
                 raw = _read_stdin_secret(key)
             out[key] = raw
             continue
-        try:
-            out[key] = json.loads(raw)
-        except ValueError:
-            out[key] = raw
+        out[key] = json_or_text(raw)
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from switchyard.cli._common import resolve_address
+from switchyard.cli._common import require_address
 
 
 def worker(
@@ -27,10 +27,7 @@ def worker(
     ),
 ) -> None:
     """Run an engine worker until interrupted (graceful: running activities finish)."""
-    address = resolve_address(temporal_address, data_dir)
-    if not address:
-        print("no Temporal server: pass --temporal-address or start `switchyard up`")
-        raise typer.Exit(2)
+    address = require_address(temporal_address, data_dir)
     asyncio.run(_worker(address, task_queue, definitions))
 
 

@@ -126,8 +126,12 @@ def _parse_env_key(value: str, source: str) -> tuple[str, bytes]:
     return kid, _decode_key(text, source)
 
 
-def _write_private(path: Path, data: bytes, *, exclusive: bool = False) -> None:
-    """Write `data` to `path` (mode 600) via a temporary file and a rename."""
+def write_private(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Write `data` to `path` (mode 600) via a temporary file and a rename.
+
+    With `exclusive`, the file is linked into place and `FileExistsError` is
+    raised when `path` exists: it never replaces one.
+    """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -285,8 +289,8 @@ class Keyring:
         os.chmod(self.directory, 0o700)
         kid = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(4)
         key = os.urandom(KEY_BYTES)
-        _write_private(self.directory / f"{kid}.key", (_b64e(key) + "\n").encode(), exclusive=True)
-        _write_private(self.directory / CURRENT_FILE, (kid + "\n").encode())
+        write_private(self.directory / f"{kid}.key", (_b64e(key) + "\n").encode(), exclusive=True)
+        write_private(self.directory / CURRENT_FILE, (kid + "\n").encode())
         self._keys[kid] = key
         self._current = kid
         return kid

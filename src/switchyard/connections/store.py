@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import re
-import secrets as _secrets
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Any
 
 from switchyard import errors
 from switchyard.connections import Connection
-from switchyard.connections.crypto import CryptoError, Keyring, MasterKeyNotFound
+from switchyard.connections.crypto import CryptoError, Keyring, MasterKeyNotFound, write_private
 from switchyard.connections.types import CONNECTION_TYPES, ConnectionType
 from switchyard.errors import StepFailure
 
@@ -194,32 +193,11 @@ class LocalConnectionStore:
             os.close(fd)
 
     def _write(self, name: str, record: dict[str, Any], *, new: bool) -> None:
-        path = self._path(name)
         data = (json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-        tmp = self.directory / f".{name}.{_secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if new:
-                try:
-                    os.link(tmp, path)  # atomic, and never replaces an existing record
-                except FileExistsError:
-                    raise ConnectionExists(f"connection {name!r} already exists") from None
-                tmp.unlink()
-            else:
-                os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        with contextlib.suppress(OSError):
-            dfd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            write_private(self._path(name), data, exclusive=new)
+        except FileExistsError:
+            raise ConnectionExists(f"connection {name!r} already exists") from None
 
     def _read(self, name: str) -> dict[str, Any]:
         """The record of `name`, its shape checked (secrets still encrypted)."""
