@@ -33,6 +33,7 @@ async def _up(data_dir: Path, port: int, temporal_port: int | None) -> None:
     from switchyard.engine.devserver import DevServer
     from switchyard.engine.worker import build_worker
 
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["SWITCHYARD_DATA_DIR"] = str(data_dir)
     settings = get_settings()

@@ -191,7 +191,10 @@ class DevServer:
         startup_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
-        self.db_filename: Path | None = Path(db_filename) if db_filename is not None else None
+        # Absolute: the server process does not run in our working directory.
+        self.db_filename: Path | None = (
+            Path(db_filename).resolve() if db_filename is not None else None
+        )
         self.host = host
         self.namespace = namespace
         self.search_attributes: dict[str, str] = {**SEARCH_ATTRIBUTES, **(search_attributes or {})}
