@@ -61,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         ScriptCall,
     )
 
-PUBLIC_FIELDS = ("status", "attempts", "output", "error", "started_at", "finished_at")
 #: Activities in flight per workflow execution (Temporal refuses more than 2,000 pending).
 MAX_INFLIGHT_ACTIVITIES = 100
 DEFAULT_SCRIPT_TIMEOUT = 5.0
