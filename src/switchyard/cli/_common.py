@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -46,6 +47,20 @@ def require_address(explicit: str | None, data_dir: Path) -> str:
         print("no Temporal server: pass --temporal-address or start `switchyard up`")
         raise typer.Exit(2)
     return address
+
+
+def finish(code: int) -> NoReturn:
+    """End a command that ran a worker: flush, then leave without interpreter finalization.
+
+    By now the worker has shut down and the embedded server has stopped. Native
+    threads of the Temporal runtime and of QuickJS can still be parked in
+    Python callbacks, and tearing the interpreter down under them has aborted
+    the process (`PyGILState_Release ... finalizing`) after a successful run,
+    turning exit 0 into a crash. Nothing is left to clean up, so skip it.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def state_file(data_dir: Path) -> Path:

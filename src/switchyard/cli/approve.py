@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from switchyard.cli._common import require_address
+from switchyard.cli._common import finish, require_address
 
 
 def approve(
@@ -36,8 +36,9 @@ def approve(
     except Exception as exc:
         cause = getattr(exc, "cause", None) or exc
         print(f"refused: {getattr(cause, 'message', None) or cause}")
-        raise typer.Exit(1) from None
+        finish(1)
     print(json.dumps(record))
+    finish(0)
 
 
 async def _approve(

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from switchyard.cli._common import parse_inputs, temporal_client
+from switchyard.cli._common import finish, parse_inputs, temporal_client
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 _MARKS = {
@@ -70,7 +70,7 @@ def run(
         print(json.dumps(result, indent=2, default=str))
     else:
         _summary(result)
-    raise typer.Exit(EXIT_OK if result["status"] == "succeeded" else EXIT_FAILED)
+    finish(EXIT_OK if result["status"] == "succeeded" else EXIT_FAILED)
 
 
 async def _run(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from switchyard.cli._common import state_file
+from switchyard.cli._common import finish, state_file
 
 
 def up(
@@ -24,6 +24,7 @@ def up(
 ) -> None:
     """Start Switchyard on this machine until interrupted; unfinished runs go on after a restart."""
     asyncio.run(_up(data_dir, port, temporal_port))
+    finish(0)
 
 
 async def _up(data_dir: Path, port: int, temporal_port: int | None) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from switchyard.cli._common import require_address
+from switchyard.cli._common import finish, require_address
 
 
 def worker(
@@ -29,6 +29,7 @@ def worker(
     """Run an engine worker until interrupted (graceful: running activities finish)."""
     address = require_address(temporal_address, data_dir)
     asyncio.run(_worker(address, task_queue, definitions))
+    finish(0)
 
 
 async def _worker(address: str, task_queue: str, definitions: Path | None) -> None:
