@@ -93,3 +93,32 @@ def tmp_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir.mkdir()
     monkeypatch.setenv("SWITCHYARD_DATA_DIR", str(data_dir))
     return data_dir
+
+
+# The suite ends without interpreter finalization: the Temporal runtime's and
+# QuickJS's native threads can still be parked in Python callbacks, and tearing
+# the interpreter down under them has aborted a process after its work was done
+# (`PyGILState_Release ... finalizing`, seen in a `switchyard run` subprocess).
+# By the last unconfigure hook every report is written and every fixture torn
+# down, so leaving with pytest's own exit status loses nothing.
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and hasattr(config, "workerinput"):
+        return  # an xdist worker: its controller decides
+    import os
+    import sys
+
+    from switchyard.engine.devserver import terminate_all
+
+    terminate_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

@@ -58,6 +58,9 @@ def finish(code: int) -> NoReturn:
     the process (`PyGILState_Release ... finalizing`) after a successful run,
     turning exit 0 into a crash. Nothing is left to clean up, so skip it.
     """
+    devserver = sys.modules.get("switchyard.engine.devserver")
+    if devserver is not None:  # what its atexit hook would have done
+        devserver.terminate_all()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -542,7 +542,7 @@ def _track(proc: subprocess.Popen[bytes]) -> None:
     global _atexit_registered
     _live.add(proc)
     if not _atexit_registered:
-        atexit.register(_terminate_all)
+        atexit.register(terminate_all)
         _atexit_registered = True
 
 
@@ -550,7 +550,8 @@ def _untrack(proc: subprocess.Popen[bytes]) -> None:
     _live.discard(proc)
 
 
-def _terminate_all() -> None:
+def terminate_all() -> None:
+    """Terminate every dev server this process started that is still running."""
     procs = [p for p in _live if p.poll() is None]
     for proc in procs:
         proc.terminate()
