@@ -199,46 +199,37 @@ class StepExecutor:
         trigger event, inputs, finished steps, unchanged Vars) keep the form the
         expression engine already converted them to.
         """
-        env = self.env
-        base = self._last_scope
-        if base is None:
-            first: dict[str, Any] = {
-                "inputs": env.inputs,
-                "trigger": env.trigger,
-                "run": env.run,
-                "seed": stable_seed(str(env.run.get("id", ""))),
-            }
-            if env.in_loop:
-                first.update(item=env.item, index=env.index)
-            base = expressions.Scope(**first)
-        changes = {
-            "steps": self.visible_steps(),
-            "vars": env.vars_view(),
-            "now_ms": int(workflow.now().timestamp() * 1000),
-            **extra,
-        }
-        scope = base.with_(**changes)
+        base = self._last_scope or expressions.Scope(**self._fixed_names())
+        scope = base.with_(**self._moving_names(**extra))
         if not extra:
             self._last_scope = scope
         return scope
 
     def scope_kwargs(self, **extra: Any) -> dict[str, Any]:
         """The names in scope, as JSON data (a script's local activity rebuilds the Scope)."""
+        return {**self._fixed_names(), **self._moving_names(**extra)}
+
+    def _fixed_names(self) -> dict[str, Any]:
+        """Names that stay the same for the whole scope."""
         env = self.env
-        kwargs: dict[str, Any] = {
+        names: dict[str, Any] = {
             "inputs": env.inputs,
-            "steps": self.visible_steps(),
-            "vars": env.vars,
             "trigger": env.trigger,
             "run": env.run,
-            "now_ms": int(workflow.now().timestamp() * 1000),
             "seed": stable_seed(str(env.run.get("id", ""))),
         }
         if env.in_loop:
-            kwargs["item"] = env.item
-            kwargs["index"] = env.index
-        kwargs.update(extra)
-        return kwargs
+            names.update(item=env.item, index=env.index)
+        return names
+
+    def _moving_names(self, **extra: Any) -> dict[str, Any]:
+        """Names that change as steps finish and time passes."""
+        return {
+            "steps": self.visible_steps(),
+            "vars": self.env.vars_view(),
+            "now_ms": int(workflow.now().timestamp() * 1000),
+            **extra,
+        }
 
     def evaluate(self, step: StepBase, expr: Any, fieldname: str, **extra: Any) -> Any:
         if not isinstance(expr, str):  # a literal in an expression field
@@ -606,10 +597,15 @@ class StepExecutor:
 
 async def _maybe_blob(value: Any) -> Any:
     """Store a large value outside the history through a local activity."""
-    from switchyard.engine.types import STORE_BLOB_ACTIVITY, BlobRequest
-
     if len(json.dumps(value, default=str)) < blobs.default_store().threshold:
         return value
+    return await store_blob(value)
+
+
+async def store_blob(value: Any) -> Any:
+    """Always store `value` in the blob store (a local activity: one marker event)."""
+    from switchyard.engine.types import STORE_BLOB_ACTIVITY, BlobRequest
+
     return await workflow.execute_local_activity(
         STORE_BLOB_ACTIVITY,
         BlobRequest(value=value),

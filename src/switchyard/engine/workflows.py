@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         _truthy,
         now_iso,
         public_state,
+        store_blob,
     )
     from switchyard.engine.types import (
         APPROVE_UPDATE,
@@ -45,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         MAX_REPORTED_FAILURES,
         RUN_WORKFLOW,
         STATE_QUERY,
-        STORE_BLOB_ACTIVITY,
         BlobRequest,
         LoopInput,
         LoopResult,
@@ -180,7 +180,7 @@ class RunWorkflow(_Approvals):
             flags=inp.flags,
             vars=dict(resume.get("vars", {})),
         )
-        self.states = dict(await _resolve_blob(resume.get("states", {})))
+        self.states = dict(_resolve_blob(resume.get("states", {})))
         deadline = (
             datetime.fromisoformat(resume["deadline"])
             if "deadline" in resume
@@ -313,7 +313,7 @@ class LoopWorkflow(_Approvals):
             vars=dict(resume.get("vars", scope.get("vars", {}))),
         )
         if isinstance(step, ForEachStep):
-            items = await _resolve_blob(inp.items or [])
+            items = _resolve_blob(inp.items or [])
             leaf = int(inp.flags.get("loop_leaf_size", LEAF_SIZE))
             if len(items) > leaf:
                 return await self._split(inp, step, items, leaf)
@@ -332,7 +332,7 @@ class LoopWorkflow(_Approvals):
             return
         done = [self.done[i] for i in order]
         details = [iteration_view(it) for it in done]
-        self.parts.append(await (_store_blob(details) if store else _maybe_blob(details)))
+        self.parts.append(await (store_blob(details) if store else _maybe_blob(details)))
         self.output_parts.append(await _maybe_blob([it.get("output") for it in done]))
         for it in done:
             if it["status"] == "failed":
@@ -611,26 +611,15 @@ async def _concat(parts: list[Any]) -> Any:
     )
 
 
-async def _store_blob(value: Any) -> Any:
-    """Always store `value` in the blob store (a local activity: one marker event)."""
-    return await workflow.execute_local_activity(
-        STORE_BLOB_ACTIVITY,
-        BlobRequest(value=value),
-        result_type=dict,
-        start_to_close_timeout=timedelta(seconds=60),
-    )
-
-
 _MISSING = object()
 
 
-async def _resolve_blob(value: Any) -> Any:
-    """The value behind a blob reference (or the value itself)."""
-    from switchyard.engine.blobs import BlobStore, default_store
+def _resolve_blob(value: Any) -> Any:
+    """The value behind a blob reference (or the value itself): content-addressed, so
+    reading it from workflow code is as deterministic as the history."""
+    from switchyard.engine.blobs import default_store
 
-    if BlobStore.is_ref(value):
-        return default_store().get(value)
-    return value
+    return default_store().resolve(value)
 
 
 async def _cancel(task: asyncio.Future[Any]) -> None:
