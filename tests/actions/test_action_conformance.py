@@ -10,8 +10,8 @@ action without a live case below fails `test_every_action_has_a_live_case`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -20,47 +20,27 @@ from temporalio.exceptions import ApplicationError
 from werkzeug import Request, Response
 
 from switchyard import errors
-from switchyard.actions import ActionSpec, all_actions, validate_params
+from switchyard.actions import REST_ERRORS, ActionSpec, all_actions, validate_params
 from switchyard.connections import Connection
 from switchyard.connections.types import CONNECTION_TYPES
 from switchyard.engine.options import OPTIONS
 
-from .conftest import RunAction
+from .conftest import RunAction, error_detail
+from .live import SECRET, collect_cases
 
-ACTIONS = all_actions()
+# Generated actions (one per AWS operation) have their own per-service suite.
+ACTIONS = all_actions(generated=False)
 IDS = [a.type for a in ACTIONS]
 
-SECRET = "conformance-secret-9f8e7d"
-
-
-def _reflect(request: Request) -> Response:
-    return Response(
-        json.dumps({"headers": {k.lower(): v for k, v in request.headers.items()}}),
-        content_type="application/json",
-    )
-
-
-# A live case: given the local server, the params to run and (for actions that
-# take a connection) a connection whose secret the action will echo back.
-LiveCase = Callable[[HTTPServer], tuple[dict[str, Any], Connection | None]]
-
-
-def _echo_case(server: HTTPServer) -> tuple[dict[str, Any], Connection | None]:
-    return {"message": "hi"}, None
-
-
-def _http_case(server: HTTPServer) -> tuple[dict[str, Any], Connection | None]:
-    server.expect_request("/reflect").respond_with_handler(_reflect)
-    conn = Connection(
-        "c",
-        "http",
-        fields={"base_url": server.url_for("/"), "auth": "bearer"},
-        secrets={"token": SECRET},
-    )
-    return {"url": "/reflect"}, conn
-
-
-LIVE_CASES: dict[str, LiveCase] = {"core.echo": _echo_case, "http.request": _http_case}
+LIVE_CASES = collect_cases()
+ERROR_STATUSES = [
+    (401, errors.PERMISSION_DENIED, False),
+    (403, errors.PERMISSION_DENIED, False),
+    (404, errors.HTTP_CLIENT_ERROR, False),
+    (429, errors.HTTP_SERVER_ERROR, True),
+    (503, errors.HTTP_SERVER_ERROR, True),
+]
+REST_ACTIONS = [a for a in ACTIONS if a.errors == REST_ERRORS]
 
 
 def test_every_action_has_a_live_case() -> None:
@@ -73,6 +53,7 @@ def test_declaration(spec: ActionSpec) -> None:
     assert spec.title and spec.description
     if spec.connection_type is not None:
         assert spec.connection_type in CONNECTION_TYPES
+        assert spec.errors, "declare how the integration's failures map (errors=...)"
 
 
 @pytest.mark.parametrize("spec", ACTIONS, ids=IDS)
@@ -117,7 +98,7 @@ async def test_error_mapping_bad_parameters(spec: ActionSpec, run_action: RunAct
 async def test_error_mapping_wrong_connection(
     spec: ActionSpec, run_action: RunAction, httpserver: HTTPServer
 ) -> None:
-    params, _ = LIVE_CASES[spec.type](httpserver)
+    params = LIVE_CASES[spec.type](httpserver).params
     wrong = "webhook_secret" if spec.connection_type != "webhook_secret" else "http"
     conn = Connection("wrong", wrong, secrets={"secret": "x"})
     with pytest.raises(ApplicationError) as info:
@@ -130,7 +111,8 @@ async def test_error_mapping_wrong_connection(
 async def test_runs_and_masks_secrets(
     spec: ActionSpec, run_action: RunAction, httpserver: HTTPServer
 ) -> None:
-    params, conn = LIVE_CASES[spec.type](httpserver)
+    live = LIVE_CASES[spec.type](httpserver)
+    params, conn = live.params, live.connection
     result = await run_action(
         spec.type,
         params,
@@ -143,3 +125,44 @@ async def test_runs_and_masks_secrets(
     if conn is not None:
         assert SECRET not in text
         assert "***" in text
+
+
+def _status_handler(status: int) -> Callable[[Request], Response]:
+    def handle(request: Request) -> Response:
+        headers = {"Retry-After": "7"} if status == 429 else {}
+        body = {"message": f"refused with {status}", "ok": False, "error": "refused"}
+        return Response(json.dumps(body), status, headers, content_type="application/json")
+
+    return handle
+
+
+@pytest.mark.parametrize(("status", "etype", "retryable"), ERROR_STATUSES)
+@pytest.mark.parametrize("spec", REST_ACTIONS, ids=[a.type for a in REST_ACTIONS])
+async def test_rest_error_mapping(
+    spec: ActionSpec,
+    status: int,
+    etype: str,
+    retryable: bool,
+    run_action: RunAction,
+    httpserver: HTTPServer,
+) -> None:
+    """Every REST integration maps statuses as REST_ERRORS declares (the server
+    answers every request, token endpoints included, with `status`)."""
+    live = LIVE_CASES[spec.type](httpserver)
+    httpserver.clear()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(_status_handler(status))
+    conn = live.connection
+    with pytest.raises(ApplicationError) as info:
+        await run_action(
+            spec.type,
+            live.params,
+            connection=conn.name if conn else None,
+            connections=[conn] if conn else [],
+        )
+    assert info.value.type == etype, info.value
+    assert info.value.non_retryable is (not retryable)
+    if status == 429:
+        assert info.value.next_retry_delay is not None
+        assert info.value.next_retry_delay.total_seconds() == 7
+    if conn is not None:
+        assert SECRET not in json.dumps(error_detail(info.value))

@@ -21,6 +21,7 @@ class EchoInput(BaseModel):
     input=EchoInput,
     options=READ,
     title="Echo",
+    group="Core",
     description="Returns `with` as its output (handy in tests and examples).",
     examples=({"message": "hello", "n": 1},),
 )

@@ -19,8 +19,8 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,16 +29,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_MODULES",
+    "REST_ERRORS",
     "ActionContext",
     "ActionFunc",
+    "ActionProvider",
     "ActionSpec",
+    "ErrorRule",
     "action",
+    "action_types",
     "all_actions",
     "get_action",
     "is_template",
     "load_builtins",
+    "load_plugins",
     "mask_secrets",
     "param_problems",
+    "register_provider",
     "validate_params",
 ]
 
@@ -106,7 +112,32 @@ class ActionContext:
 ActionFunc = Callable[[ActionContext, Any], Awaitable[Any]]
 
 
-@dataclass
+@dataclass(frozen=True)
+class ErrorRule:
+    """One line of an action's error mapping (documented, and checked by conformance).
+
+    Attributes:
+        when: The remote condition, e.g. `HTTP 401, 403` or `SMTP 535`.
+        type: The spec's error type it becomes (`PermissionDenied`, ...).
+        retryable: Whether Temporal retries it (within the options class's policy).
+    """
+
+    when: str
+    type: str
+    retryable: bool
+
+
+#: How REST integrations (Slack, GitHub, PagerDuty, ...) map failures: the
+#: mapping `switchyard.actions.rest` applies. `Retry-After` is honoured.
+REST_ERRORS: tuple[ErrorRule, ...] = (
+    ErrorRule("HTTP 401, 403", "PermissionDenied", False),
+    ErrorRule("HTTP 408, 429, 5xx", "HttpServerError", True),
+    ErrorRule("other HTTP 4xx", "HttpClientError", False),
+    ErrorRule("timeout", "Timeout", True),
+    ErrorRule("connection failure", "ActionError", True),
+)
+
+
 class ActionSpec:
     """A registered action.
 
@@ -114,24 +145,62 @@ class ActionSpec:
         type: The name steps use (`http.request`).
         title: Short display name.
         description: What it does (Markdown).
-        input_model: Validates the step's `with`.
+        input_model: Validates the step's `with` (built on first use when the
+            action was declared with `input_factory`, e.g. generated AWS actions).
         output_model: Describes (and validates) the output; None = any JSON.
         options: An options-class name, or a function of the rendered params
             returning one (e.g. by HTTP method).
         connection_type: The connection type it accepts; None = none.
         func: The implementation.
         examples: Valid `with` values, for documentation and the conformance suite.
+        errors: How the integration's failures map to the spec's error types.
+        group: The catalogue section it is listed under (`Slack`, `AWS EC2`).
+        generated: True for actions generated from a service model (AWS).
     """
 
-    type: str
-    title: str
-    description: str
-    input_model: builtins.type[BaseModel]
-    output_model: builtins.type[BaseModel] | None
-    options: str | Callable[[dict[str, Any]], str]
-    connection_type: str | None
-    func: ActionFunc
-    examples: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    def __init__(
+        self,
+        *,
+        type: str,
+        title: str,
+        description: str,
+        options: str | Callable[[dict[str, Any]], str],
+        func: ActionFunc,
+        input_model: builtins.type[BaseModel] | None = None,
+        input_factory: Callable[[], builtins.type[BaseModel]] | None = None,
+        output_model: builtins.type[BaseModel] | None = None,
+        connection_type: str | None = None,
+        examples: Iterable[dict[str, Any]] = (),
+        errors: Iterable[ErrorRule] = (),
+        group: str = "",
+        generated: bool = False,
+    ) -> None:
+        if (input_model is None) == (input_factory is None):
+            raise ValueError(f"action {type!r}: give exactly one of input_model, input_factory")
+        self.type = type
+        self.title = title
+        self.description = description
+        self.options = options
+        self.func = func
+        self._input_model = input_model
+        self._input_factory = input_factory
+        self.output_model = output_model
+        self.connection_type = connection_type
+        self.examples = tuple(examples)
+        self.errors = tuple(errors)
+        self.group = group or type.split(".", 1)[0]
+        self.generated = generated
+
+    def __repr__(self) -> str:
+        return f"ActionSpec({self.type!r})"
+
+    @property
+    def input_model(self) -> builtins.type[BaseModel]:
+        """The model of `with` (built once, on first use, when declared lazily)."""
+        if self._input_model is None:
+            assert self._input_factory is not None
+            self._input_model = self._input_factory()
+        return self._input_model
 
     def options_class(self, params: dict[str, Any]) -> str:
         """The options-class name for a step with these (rendered) params.
@@ -152,8 +221,42 @@ class ActionSpec:
             return None
         return self.output_model.model_json_schema(by_alias=True)
 
+    def describe(self, *, schemas: bool = True) -> dict[str, Any]:
+        """The catalogue entry as JSON (`switchyard actions show`, the API)."""
+        out: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "description": self.description,
+            "group": self.group,
+            "connection_type": self.connection_type,
+            "options": self.options if isinstance(self.options, str) else "by parameters",
+            "errors": [
+                {"when": r.when, "type": r.type, "retryable": r.retryable} for r in self.errors
+            ],
+            "examples": list(self.examples),
+        }
+        if schemas:
+            out["input_schema"] = self.input_schema()
+            out["output_schema"] = self.output_schema()
+        return out
+
+
+class ActionProvider(Protocol):
+    """A family of actions made on demand (e.g. one per AWS operation).
+
+    `types()` must be cheap (no service models loaded); `spec(type)` builds
+    one action's spec, also cheaply: the input model is built lazily.
+    """
+
+    prefix: str
+
+    def types(self) -> list[str]: ...
+
+    def spec(self, type: str) -> ActionSpec | None: ...
+
 
 _REGISTRY: dict[str, ActionSpec] = {}
+_PROVIDERS: dict[str, ActionProvider] = {}
 _loaded = False
 
 F = TypeVar("F", bound=ActionFunc)
@@ -169,6 +272,8 @@ def action(
     title: str = "",
     description: str = "",
     examples: Iterable[dict[str, Any]] = (),
+    errors: Iterable[ErrorRule] = (),
+    group: str = "",
 ) -> Callable[[F], F]:
     """Declare and register an action; returns the function unchanged.
 
@@ -189,7 +294,9 @@ def action(
             options=options,
             connection_type=connection_type,
             func=func,
-            examples=tuple(examples),
+            examples=examples,
+            errors=errors,
+            group=group,
         )
         existing = _REGISTRY.get(type)
         if existing is not None and _origin(existing.func) != _origin(func):
@@ -204,6 +311,11 @@ def action(
 
 def _origin(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__qualname__}"
+
+
+def register_provider(provider: ActionProvider) -> None:
+    """Add a family of generated actions (types starting with `provider.prefix`)."""
+    _PROVIDERS[provider.prefix] = provider
 
 
 def load_builtins() -> None:
@@ -226,6 +338,42 @@ def load_builtins() -> None:
     _loaded = True
 
 
+#: Packs that failed to load: entry-point name -> error text.
+PLUGIN_ERRORS: dict[str, str] = {}
+_plugins_loaded = False
+
+
+def load_plugins() -> dict[str, str]:
+    """Import third-party packs: the `switchyard.actions` entry-point group.
+
+    Called by the worker, the CLI and the API at start-up, never inside the
+    workflow sandbox (reading package metadata there is not deterministic).
+    The registry is passed through to the sandbox, so actions registered
+    here are visible to workflows. A pack that fails to import is skipped
+    and reported (returned, logged, `PLUGIN_ERRORS`): one broken pack must
+    not take the worker down.
+
+    Returns:
+        Entry-point name -> error text for the packs that failed.
+    """
+    global _plugins_loaded
+    load_builtins()
+    if _plugins_loaded:
+        return dict(PLUGIN_ERRORS)
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="switchyard.actions"):
+        try:
+            ep.load()
+        except Exception as exc:  # a pack's bug, reported, not fatal
+            PLUGIN_ERRORS[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+            logging.getLogger("switchyard.actions").error(
+                "action pack %r failed to load: %s", ep.name, PLUGIN_ERRORS[ep.name]
+            )
+    _plugins_loaded = True
+    return dict(PLUGIN_ERRORS)
+
+
 def get_action(type: str) -> ActionSpec:
     """The action registered as `type`.
 
@@ -233,13 +381,33 @@ def get_action(type: str) -> ActionSpec:
         KeyError: `type` is unknown (the exception's argument is `type`).
     """
     load_builtins()
-    return _REGISTRY[type]
+    spec = _REGISTRY.get(type)
+    if spec is not None:
+        return spec
+    prefix = type.split(".", 1)[0]
+    provider = _PROVIDERS.get(prefix)
+    made = provider.spec(type) if provider is not None else None
+    if made is None:
+        raise KeyError(type)
+    _REGISTRY[type] = made
+    return made
 
 
-def all_actions() -> list[ActionSpec]:
-    """Every registered action, sorted by type."""
+def action_types() -> list[str]:
+    """Every action type, registered or generated, sorted (cheap: no spec built)."""
     load_builtins()
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+    names = set(_REGISTRY)
+    for provider in _PROVIDERS.values():
+        names.update(provider.types())
+    return sorted(names)
+
+
+def all_actions(*, generated: bool = True) -> list[ActionSpec]:
+    """Every action, sorted by type; `generated=False` leaves out provider-made ones."""
+    load_builtins()
+    if not generated:
+        return [s for k, s in sorted(_REGISTRY.items()) if not s.generated]
+    return [get_action(t) for t in action_types()]
 
 
 def is_template(value: Any) -> bool:

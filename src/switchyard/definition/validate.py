@@ -300,7 +300,7 @@ def _check_action(step: ActionStep, loc: str) -> list[Problem]:
     try:
         spec = actions.get_action(step.action)
     except KeyError:
-        known = [a.type for a in actions.all_actions()]
+        known = actions.action_types()
         return [
             Problem(
                 join(loc, "action"),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from switchyard.actions.sdk import ActionContext, action
+from switchyard.actions.sdk import ActionContext, ErrorRule, action
 from switchyard.engine.options import READ, WRITE_IDEMPOTENT, WRITE_ONCE
 
 __all__ = ["HttpRequestInput", "HttpResponseOutput", "http_options_class", "status_matches"]
@@ -134,6 +134,16 @@ def http_options_class(params: dict[str, Any]) -> str:
     options=http_options_class,
     connection_type="http",
     title="HTTP request",
+    group="HTTP",
+    # The spec's mapping for this action: every 4xx other than 408/429 is an
+    # HttpClientError (401/403 included), unlike REST integrations.
+    errors=(
+        ErrorRule("status in fail_on_status: 5xx, 408, 429", "HttpServerError", True),
+        ErrorRule("status in fail_on_status: other 4xx", "HttpClientError", False),
+        ErrorRule("timeout", "Timeout", True),
+        ErrorRule("connection failure", "ActionError", True),
+        ErrorRule("link-local / metadata address", "PermissionDenied", False),
+    ),
     description=(
         "Sends one HTTP request and returns `{status, headers, body}`. A status in "
         "`fail_on_status` fails the step (`HttpServerError` for 5xx/408/429, retried "
