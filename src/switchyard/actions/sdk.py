@@ -49,7 +49,25 @@ __all__ = [
 ]
 
 #: Modules whose import registers the built-in catalogue.
-BUILTIN_MODULES: tuple[str, ...] = ("switchyard.actions.core", "switchyard.actions.http")
+BUILTIN_MODULES: tuple[str, ...] = tuple(
+    f"switchyard.actions.{name}"
+    for name in (
+        "core",
+        "http",
+        "slack",
+        "teams",
+        "datadog",
+        "pagerduty",
+        "opsgenie",
+        "email",
+        "github",
+        "gitlab",
+        "jira",
+        "openai",
+        "azure",
+        "aws",
+    )
+)
 
 MASK = "***"
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)

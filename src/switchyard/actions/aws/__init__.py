@@ -1,0 +1,1 @@
+"""The aws integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The azure integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The datadog integration (declarations; the implementation is imported on first call)."""

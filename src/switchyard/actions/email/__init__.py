@@ -1,0 +1,1 @@
+"""The email integration (declarations; the implementation is imported on first call)."""

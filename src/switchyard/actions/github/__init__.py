@@ -1,0 +1,1 @@
+"""The github integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The gitlab integration (declarations; the implementation is imported on first call)."""

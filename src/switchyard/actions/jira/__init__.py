@@ -1,0 +1,1 @@
+"""The jira integration (declarations; the implementation is imported on first call)."""

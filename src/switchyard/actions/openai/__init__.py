@@ -1,0 +1,1 @@
+"""The openai integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The opsgenie integration (declarations; the implementation is imported on first call)."""

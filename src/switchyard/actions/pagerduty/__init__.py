@@ -1,0 +1,1 @@
+"""The pagerduty integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The slack integration (declarations; the implementation is imported on first call)."""

@@ -1,0 +1,1 @@
+"""The teams integration (declarations; the implementation is imported on first call)."""
