@@ -20,7 +20,7 @@ __all__ = [
     "register_connection_type",
 ]
 
-FieldType = Literal["string", "boolean", "object", "array"]
+FieldType = Literal["string", "boolean", "integer", "object", "array"]
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,16 @@ class ConnectionType:
                 continue
             if spec.enum is not None and value not in spec.enum:
                 problems.append(f"field {spec.name!r} must be one of {', '.join(spec.enum)}")
-            expected = {"string": str, "boolean": bool, "object": dict, "array": list}[spec.type]
-            if not isinstance(value, expected):
+            expected = {
+                "string": str,
+                "boolean": bool,
+                "integer": int,
+                "object": dict,
+                "array": list,
+            }[spec.type]
+            if not isinstance(value, expected) or (
+                spec.type == "integer" and isinstance(value, bool)
+            ):
                 problems.append(f"field {spec.name!r} must be a {spec.type}")
         for spec in hidden.values():
             if spec.required and not secrets.get(spec.name):
