@@ -1,0 +1,43 @@
+"""FastAPI dependencies as `Annotated` aliases (full-stack-fastapi-template style).
+
+Authentication and permission checks (`CurrentPrincipal`, `require`) live in
+`switchyard.api.auth`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchyard.api.app import AppState
+from switchyard.api.errors import ApiError
+
+__all__ = ["SessionDep", "StateDep", "TemporalDep", "get_state"]
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.switchyard  # type: ignore[no-any-return]
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction for one request (committed when it succeeds)."""
+    async with state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_temporal(state: StateDep) -> Any:
+    if state.temporal is None:
+        raise ApiError(503, "Temporal is not configured for this API", type="Unavailable")
+    return state.temporal
+
+
+TemporalDep = Annotated[Any, Depends(get_temporal)]
