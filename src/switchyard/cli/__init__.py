@@ -31,6 +31,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 # command group name -> (module, typer sub-app): `switchyard connection create ...`.
 _GROUPS: dict[str, tuple[str, str]] = {
     "connection": ("switchyard.cli.connection", "app"),
+    "actions": ("switchyard.cli.actions", "app"),
+    "keys": ("switchyard.cli.keys", "app"),
 }
 
 

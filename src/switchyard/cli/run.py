@@ -45,9 +45,12 @@ def run(
     ] = None,
 ) -> None:
     """Run FILE and show its steps; exit 0 when it succeeded, 1 when not, 2 when invalid."""
+    from switchyard.actions import load_plugins
     from switchyard.definition.inputs import validate_inputs
     from switchyard.definition.validate import validate_file
 
+    for name, error in load_plugins().items():
+        print(f"warning: action pack {name!r} failed to load: {error}", file=sys.stderr)
     wf, problems = validate_file(file)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:

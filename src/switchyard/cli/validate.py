@@ -19,9 +19,12 @@ def validate(
     `FILE: ok` for a valid file (warnings do not make it invalid); exits 2 when
     any file has an error, else 0.
     """
+    from switchyard.actions import load_plugins
     from switchyard.definition.problems import has_errors
     from switchyard.definition.validate import validate_file
 
+    for name, error in load_plugins().items():
+        typer.echo(f"warning: action pack {name!r} failed to load: {error}", err=True)
     invalid = False
     report = []
     for path in files:

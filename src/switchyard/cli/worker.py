@@ -25,8 +25,20 @@ def worker(
     data_dir: Annotated[Path, typer.Option("--data-dir", envvar="SWITCHYARD_DATA_DIR")] = Path(
         ".switchyard"
     ),
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level", envvar="SWITCHYARD_LOG_LEVEL", help="DEBUG, INFO, WARNING or ERROR"
+        ),
+    ] = "INFO",
 ) -> None:
     """Run an engine worker until interrupted (graceful: running activities finish)."""
+    import logging
+
+    level = logging.getLevelNamesMapping().get(log_level.upper())
+    if level is None:
+        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     address = require_address(temporal_address, data_dir)
     asyncio.run(_worker(address, task_queue, definitions))
     finish(0)

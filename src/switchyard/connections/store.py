@@ -143,6 +143,12 @@ class LocalConnectionStore:
     # -- validation -------------------------------------------------------------
 
     def _check(self, type_: str, fields: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
+        if self._types is CONNECTION_TYPES and type_ not in CONNECTION_TYPES:
+            # Integrations (built-in and packs) declare their types when their
+            # module is imported: import them before calling a type unknown.
+            from switchyard.actions import load_plugins
+
+            load_plugins()
         ctype = self._types.get(type_)
         if ctype is None:
             known = ", ".join(sorted(self._types)) or "none"

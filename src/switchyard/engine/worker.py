@@ -47,9 +47,12 @@ def build_worker(
     max_concurrent_activities: int = 100,
 ) -> Worker:
     """A worker running the interpreter, the action activity and the local activities."""
-    from switchyard.actions import load_builtins
+    from switchyard.actions import load_plugins
 
-    load_builtins()  # import the catalogue before the sandbox ever needs it
+    # Import the catalogue (built-ins and installed packs) before the sandbox
+    # ever needs it: packs are found through package metadata, which is never
+    # read inside the sandbox.
+    load_plugins()
     blobs = blobs or default_store()
     if isinstance(definitions, Path):
         definitions = DirectorySource(definitions)
