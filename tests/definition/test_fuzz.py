@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -141,6 +142,15 @@ TEXTS = st.one_of(
     mutated_documents().map(lambda d: _dumped(json.dumps, d, ensure_ascii=False)),
     mutated_documents().map(lambda d: _dumped(yaml.safe_dump, d, allow_unicode=True)),
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _catalogue_imported() -> None:
+    # The bound is on validation, not on importing the action catalogue
+    # (done once per process, at worker start-up in production).
+    from switchyard.actions import load_builtins
+
+    load_builtins()
 
 
 def _check(result: tuple) -> None:

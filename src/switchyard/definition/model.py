@@ -308,6 +308,12 @@ class Schedule(_Model):
     cron: str | None = None
     every: Duration | None = None
     timezone: str = "UTC"
+    # Extension (docs/language.md): what happens when a run is still going
+    # at the next fire time. Temporal's overlap policies; default skip.
+    overlap: (
+        Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
+        | None
+    ) = None
 
 
 class Webhook(_Model):
