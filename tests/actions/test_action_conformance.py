@@ -40,7 +40,8 @@ ERROR_STATUSES = [
     (429, errors.HTTP_SERVER_ERROR, True),
     (503, errors.HTTP_SERVER_ERROR, True),
 ]
-REST_ACTIONS = [a for a in ACTIONS if a.errors == REST_ERRORS]
+# REST integrations may add rules after the common ones (Slack ok:false codes, ...).
+REST_ACTIONS = [a for a in ACTIONS if a.errors[: len(REST_ERRORS)] == REST_ERRORS]
 
 
 def test_every_action_has_a_live_case() -> None:
