@@ -22,7 +22,10 @@ RunAction = Callable[..., Awaitable[ActionResult]]
 
 @pytest.fixture(autouse=True)
 def _fresh_token_cache() -> None:
+    from switchyard.actions.azure import _impl as azure
+
     _auth.clear_token_cache()
+    azure.clear_token_cache()
 
 
 @pytest.fixture
