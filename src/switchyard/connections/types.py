@@ -133,7 +133,12 @@ HTTP = ConnectionType(
 WEBHOOK_SECRET = ConnectionType(
     name="webhook_secret",
     description="The shared secret that signs a webhook trigger's requests.",
-    fields=(FieldSpec("secret", "HMAC-SHA256 key", secret=True, required=True),),
+    fields=(
+        FieldSpec("secret", "HMAC-SHA256 key", secret=True, required=True),
+        # Rotation: set the new key as `secret` and keep the old one here until
+        # every sender has switched; both verify meanwhile.
+        FieldSpec("previous_secret", "the key being rotated out", secret=True),
+    ),
 )
 
 CONNECTION_TYPES: dict[str, ConnectionType] = {t.name: t for t in (HTTP, WEBHOOK_SECRET)}

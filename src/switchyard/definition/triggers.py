@@ -116,6 +116,26 @@ def check_triggers(wf: Workflow) -> list[Problem]:
                 )
         if isinstance(trigger, ScheduleTrigger):
             out += _check_schedule(trigger, join(loc, "schedule"))
+            out += _check_schedule_inputs(wf, trigger, loc)
+    return out
+
+
+def _check_schedule_inputs(wf: Workflow, trigger: ScheduleTrigger, loc: str) -> list[Problem]:
+    """A schedule's inputs are fixed values: they must fit the declaration when published.
+
+    (Unknown names are reported above; templates are left to run time.)
+    """
+    from switchyard.definition.inputs import validate_inputs
+    from switchyard.expressions import is_template
+
+    given = {k: v for k, v in trigger.inputs.items() if k in wf.inputs}
+    out = []
+    for problem in validate_inputs(wf, given)[1]:
+        name = problem.location.split(".", 1)[-1]
+        value = given.get(name)
+        if isinstance(value, str) and is_template(value):
+            continue
+        out.append(Problem(join(loc, problem.location), problem.message, code=problem.code))
     return out
 
 

@@ -132,7 +132,18 @@ def _schedule(
 async def list_schedules(client: Client, workflow: str | None = None) -> list[str]:
     """Ids of Switchyard's schedules (of one workflow when given), sorted."""
     prefix = _prefix(workflow) if workflow else "switchyard:"
-    ids = [s.id async for s in await client.list_schedules() if s.id.startswith(prefix)]
+    listed = [s.id async for s in await client.list_schedules() if s.id.startswith(prefix)]
+    # The list comes from visibility, which lags: a schedule deleted a moment
+    # ago can still be listed. Describe (strongly consistent) to be sure.
+    ids = []
+    for sid in listed:
+        try:
+            await client.get_schedule_handle(sid).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                continue
+            raise
+        ids.append(sid)
     return sorted(ids)
 
 
