@@ -9,6 +9,7 @@ the repository equals `render()`, so the catalogue's docs cannot drift.
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -156,10 +157,12 @@ def render() -> str:
 
 def _family(family: str, types: list[str]) -> list[str]:
     sample = get_action(types[0])
+    module = sys.modules.get(f"switchyard.actions.{family}")
+    intro = module.__doc__ if module is not None and module.__doc__ else sample.description
     out = [
         f"## {family.upper()}, generated",
         "",
-        sample.description.split("\n\n", 1)[0].strip(),
+        " ".join(intro.split("\n\n", 1)[0].split()),
         "",
     ]
     services: dict[str, list[str]] = defaultdict(list)
