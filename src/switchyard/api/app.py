@@ -24,6 +24,7 @@ ROUTERS: tuple[str, ...] = (
     "switchyard.api.routers.actions",
     "switchyard.api.routers.connections",
     "switchyard.api.routers.events",
+    "switchyard.api.routers.hooks",
     "switchyard.api.routers.users",
     "switchyard.api.routers.audit",
     "switchyard.api.routers.runners",

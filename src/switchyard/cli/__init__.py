@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("switchyard.cli.up", "up"),
     "worker": ("switchyard.cli.worker", "worker"),
     "approve": ("switchyard.cli.approve", "approve"),
+    "api": ("switchyard.cli.api", "api"),
 }
 
 # command group name -> (module, typer sub-app): `switchyard connection create ...`.
@@ -33,6 +34,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "connection": ("switchyard.cli.connection", "app"),
     "actions": ("switchyard.cli.actions", "app"),
     "keys": ("switchyard.cli.keys", "app"),
+    "workflow": ("switchyard.cli.workflow", "app"),
 }
 
 

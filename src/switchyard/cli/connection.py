@@ -1,9 +1,12 @@
-"""`switchyard connection ...`: manage the encrypted connection store of a data directory.
+"""`switchyard connection ...`: manage connections, locally or on a server.
 
-Works with or without a running server: it reads and writes
-`DATA_DIR/connections/` directly (`--data-dir`, else `SWITCHYARD_DATA_DIR`,
-else `./.switchyard`). Exit codes: 0 ok, 1 not found / already exists /
-unreadable record, 2 invalid input.
+Without `--server`, it reads and writes the encrypted store of a data
+directory, `DATA_DIR/connections/` (`--data-dir`, else `SWITCHYARD_DATA_DIR`,
+else `./.switchyard`), with or without a running server. With `--server URL`
+(or `SWITCHYARD_URL`) and `--token` (or `SWITCHYARD_TOKEN`), `create`,
+`update`, `list`, `show` and `delete` manage the server's connections through
+its API instead. Exit codes: 0 ok, 1 not found / already exists / unreadable
+record / refused by the server, 2 invalid input.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import typer
 from switchyard.cli._common import json_or_text
 
 if TYPE_CHECKING:
+    from switchyard.api.client import ApiClient
     from switchyard.connections.store import LocalConnectionStore
 
 app = typer.Typer(
@@ -36,6 +40,17 @@ DataDir = Annotated[
     ),
 ]
 _DEFAULT_DATA_DIR = Path(".switchyard")
+Server = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        envvar="SWITCHYARD_URL",
+        help="Manage the connections of this API server instead of the local store.",
+    ),
+]
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="SWITCHYARD_TOKEN", help="API token (--server).")
+]
 
 EXIT_NOT_FOUND = 1
 EXIT_INVALID = 2
@@ -115,6 +130,33 @@ def _run(action: Any) -> Any:
         _fail(f"cannot access the store: {exc}", EXIT_NOT_FOUND)
 
 
+def _remote(server: str | None, token: str | None) -> ApiClient | None:
+    """A client of the server when one is given (server mode), else None (local store)."""
+    if not server:
+        return None
+    from switchyard.api.client import ApiClient
+
+    return ApiClient(server, token)
+
+
+def _call(client: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
+    """Call the API; map its errors to messages and exit codes like the local store's."""
+    from switchyard.api.client import ApiClientError
+
+    try:
+        with client:
+            return client.request(method, path, **kwargs)
+    except ApiClientError as exc:
+        message = exc.message or f"HTTP {exc.status}"
+        details = [
+            f"{p.get('location')}: {p.get('message')}" if p.get("location") else p.get("message")
+            for p in exc.problems
+        ]
+        if details and exc.status == 422:
+            message = f"{message} ({'; '.join(str(d) for d in details)})"
+        _fail(message, EXIT_INVALID if exc.status in (400, 422) else EXIT_NOT_FOUND)
+
+
 def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -149,12 +191,19 @@ def create(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     data_dir: DataDir = _DEFAULT_DATA_DIR,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Create a connection (refuses an existing name)."""
     fields = _parse_pairs(field or [], "--field", secret=False)
     secrets = _parse_pairs(secret or [], "--secret", secret=True)
-    store = _store(data_dir)
-    desc = _run(lambda: store.create(name, type, fields, secrets))
+    client = _remote(server, token)
+    if client is not None:
+        body = {"name": name, "type": type, "fields": fields, "secrets": secrets}
+        desc = _call(client, "POST", "/connections", json=body)
+    else:
+        store = _store(data_dir)
+        desc = _run(lambda: store.create(name, type, fields, secrets))
     if as_json:
         typer.echo(json.dumps(desc, indent=2, ensure_ascii=False))
     else:
@@ -176,23 +225,66 @@ def update(
         list[str] | None, typer.Option("--unset", help="Field or secret KEY to remove.")
     ] = None,
     data_dir: DataDir = _DEFAULT_DATA_DIR,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Set or remove fields and secrets of a connection (others keep their values)."""
     fields = _parse_pairs(field or [], "--field", secret=False)
     secrets = _parse_pairs(secret or [], "--secret", secret=True)
-    store = _store(data_dir)
-    _run(lambda: store.update(name, fields, secrets, remove=unset or []))
+    client = _remote(server, token)
+    if client is not None:
+        _update_remote(client, name, fields, secrets, unset or [])
+    else:
+        store = _store(data_dir)
+        _run(lambda: store.update(name, fields, secrets, remove=unset or []))
     typer.echo(_printable(f"updated connection {name!r}"))
+
+
+def _update_remote(
+    client: ApiClient,
+    name: str,
+    fields: dict[str, Any],
+    secrets: dict[str, Any],
+    unset: list[str],
+) -> None:
+    """The local `update`'s meaning over the API: fields merged here, secrets on the server."""
+    from switchyard.api.client import ApiClientError
+
+    try:
+        current = client.request("GET", f"/connections/{name}")
+    except ApiClientError as exc:
+        client.close()
+        _fail(exc.message, EXIT_INVALID if exc.status in (400, 422) else EXIT_NOT_FOUND)
+    new_fields = dict(current["fields"])
+    new_secrets: dict[str, Any] = dict(secrets)
+    for key in unset:
+        if key in new_fields:
+            del new_fields[key]
+        elif key in current["secrets"]:
+            new_secrets[key] = None
+        else:
+            client.close()
+            _fail(f"connection {name!r} has no field or secret {key!r}", EXIT_INVALID)
+    new_fields.update(fields)
+    _call(
+        client, "PUT", f"/connections/{name}", json={"fields": new_fields, "secrets": new_secrets}
+    )
 
 
 @app.command("list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
     data_dir: DataDir = _DEFAULT_DATA_DIR,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """List connections: name, type, fields and secret names (never secret values)."""
-    store = _store(data_dir)
-    items = _run(store.list)
+    client = _remote(server, token)
+    if client is not None:
+        items = _list_remote(client)
+    else:
+        store = _store(data_dir)
+        items = _run(store.list)
     if as_json:
         typer.echo(_printable(json.dumps(items, indent=2, ensure_ascii=False)))
         return
@@ -219,15 +311,31 @@ def list_(
         typer.echo(_printable("  ".join([*cells, row[-1]]).rstrip()))
 
 
+def _list_remote(client: ApiClient) -> list[dict[str, Any]]:
+    from switchyard.api.client import ApiClientError
+
+    try:
+        with client:
+            return client.items("/connections")
+    except ApiClientError as exc:
+        _fail(exc.message, EXIT_NOT_FOUND)
+
+
 @app.command("show")
 def show(
     name: Annotated[str, typer.Argument(help="Connection name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     data_dir: DataDir = _DEFAULT_DATA_DIR,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Show a connection; secrets are shown as `***`, never their values."""
-    store = _store(data_dir)
-    desc = _run(lambda: store.show(name))
+    client = _remote(server, token)
+    if client is not None:
+        desc = _call(client, "GET", f"/connections/{name}")
+    else:
+        store = _store(data_dir)
+        desc = _run(lambda: store.show(name))
     if as_json:
         typer.echo(_printable(json.dumps(desc, indent=2, ensure_ascii=False)))
     else:
@@ -238,10 +346,16 @@ def show(
 def delete(
     name: Annotated[str, typer.Argument(help="Connection name.")],
     data_dir: DataDir = _DEFAULT_DATA_DIR,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """Delete a connection."""
-    store = _store(data_dir)
-    _run(lambda: store.delete(name))
+    client = _remote(server, token)
+    if client is not None:
+        _call(client, "DELETE", f"/connections/{name}")
+    else:
+        store = _store(data_dir)
+        _run(lambda: store.delete(name))
     typer.echo(_printable(f"deleted connection {name!r}"))
 
 

@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "switchyard.control.audit",
     "switchyard.control.connections",
     "switchyard.control.runs",
+    "switchyard.control.events",
 )
 
 
