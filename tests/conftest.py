@@ -11,7 +11,7 @@ session server and the per-test clients live on the same loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
@@ -19,6 +19,8 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 
+from pgcluster import PgCluster, find_pg_bin
+from switchyard.control.db import Database, database_url
 from switchyard.engine.devserver import DevServer
 
 if TYPE_CHECKING:
@@ -93,6 +95,40 @@ def tmp_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir.mkdir()
     monkeypatch.setenv("SWITCHYARD_DATA_DIR", str(data_dir))
     return data_dir
+
+
+# -- storage: a migrated database on SQLite and on PostgreSQL ------------------
+# `database` is parametrized over both backends: a test using it runs twice.
+# PostgreSQL is one cluster per session (tests/pgcluster.py), a fresh database
+# per test.
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL is not installed: run scripts/install")
+    cluster = PgCluster(bin_dir)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url_for_test(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return database_url(tmp_path, {})
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_database()
+
+
+@pytest.fixture
+async def database(database_url_for_test: str) -> AsyncIterator[Database]:
+    """A migrated, empty database (SQLite file or PostgreSQL database)."""
+    db = Database(database_url_for_test)
+    await db.migrate()
+    yield db
+    await db.close()
 
 
 # The suite ends without interpreter finalization: the Temporal runtime's and

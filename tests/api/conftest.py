@@ -16,7 +16,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from control.conftest import database, database_url_for_test, pg_cluster  # noqa: F401
 from switchyard.api.app import create_app
 from switchyard.config import Settings
 from switchyard.control import auth
@@ -33,7 +32,7 @@ def _no_env_master_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def app(database: Database, tmp_path: Path) -> AsyncIterator[FastAPI]:  # noqa: F811
+async def app(database: Database, tmp_path: Path) -> AsyncIterator[FastAPI]:
     """The API app over the test's database, started (lifespan hooks ran)."""
     settings = Settings(data_dir=tmp_path / "data")
     application = create_app(settings, database, migrate=False)
@@ -42,7 +41,7 @@ async def app(database: Database, tmp_path: Path) -> AsyncIterator[FastAPI]:  # 
 
 
 @pytest.fixture
-async def admin_token(database: Database) -> str:  # noqa: F811
+async def admin_token(database: Database) -> str:
     async with database.session() as session:
         token = await auth.ensure_admin(session)
     assert token is not None
@@ -71,7 +70,7 @@ async def api(app: FastAPI, admin_token: str) -> AsyncIterator[httpx.AsyncClient
 
 
 @pytest.fixture
-def token_for(database: Database) -> TokenFor:  # noqa: F811
+def token_for(database: Database) -> TokenFor:
     """`await token_for("viewer")`: a new user with that role (or `name=`) and a token of theirs."""
 
     async def make(role: str, name: str | None = None, expires_in: int | None = None) -> str:

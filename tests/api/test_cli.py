@@ -16,8 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from control.conftest import pg_cluster  # noqa: F401
-
 CLI = [sys.executable, "-c", "from switchyard.cli import main; main()"]
 SECRET = "cli-secret-value-42"
 
@@ -91,7 +89,7 @@ def _serve(data: Path, env: dict[str, str]) -> Iterator[Server]:
 
 @pytest.fixture
 def pg_server(
-    pg_cluster: object,  # noqa: F811
+    pg_cluster: object,
     tmp_path: Path,
 ) -> Iterator[Server]:
     url = pg_cluster.fresh_database()  # type: ignore[attr-defined]

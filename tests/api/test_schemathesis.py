@@ -24,7 +24,6 @@ import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from control.conftest import pg_cluster  # noqa: F401
 from switchyard.api.app import create_app
 from switchyard.config import Settings
 from switchyard.control import auth, workflows

@@ -132,7 +132,12 @@ def test_longest_name(store: LocalConnectionStore) -> None:
 @pytest.mark.parametrize(
     ("type_", "fields", "secrets", "message"),
     [
-        ("nope", {}, {}, r"unknown connection type 'nope' \(known: http, webhook_secret\)"),
+        (
+            "nope",
+            {},
+            {},
+            r"unknown connection type 'nope' \(known: aws, .*http, .*webhook_secret\)",
+        ),
         ("http", {"bogus": 1}, {}, "unknown field 'bogus'"),
         ("http", {}, {"pin": "1"}, "unknown secret 'pin'"),
         ("http", {"token": "x"}, {}, "'token' is a secret"),

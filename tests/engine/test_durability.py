@@ -135,7 +135,7 @@ async def test_switchyard_up_restart_continues_runs(tmp_path):
 
     def start_up() -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [*CLI, "up", "--data-dir", "data"],  # relative, as in `make up`
+            [*CLI, "up", "--data-dir", "data", "--port", "0"],  # relative, as in `make up`
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,

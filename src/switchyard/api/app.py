@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from switchyard.api.errors import install_error_handlers
+from switchyard.api.inputs import reject_nul
 from switchyard.config import Settings
 from switchyard.control.db import Database
 
@@ -83,7 +84,8 @@ def create_app(
             if exc.name != name:
                 raise
             continue
-        app.include_router(module.router)
+        # Text the database cannot store (NUL) is a 400 on every route, not a 500.
+        app.include_router(module.router, dependencies=[Depends(reject_nul)])
     return app
 
 

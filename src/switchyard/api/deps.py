@@ -31,7 +31,10 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent (FastAPI's default
+# closes a yield dependency after the response, so a client could read
+# before the write landed).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_temporal(state: StateDep) -> Any:

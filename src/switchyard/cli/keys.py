@@ -57,11 +57,16 @@ async def _rewrap_database(data_dir: Path) -> int | None:
         from switchyard.control.connections import rewrap_all
     except ImportError:
         return None
+    from switchyard.control.connections import Unreadable
+
     db = Database(url)
     try:
         await db.migrate()
         async with db.session() as session:
             return int(await rewrap_all(session, Keyring.load(data_dir)))
+    except Unreadable as exc:
+        typer.echo(f"error: database connections not re-encrypted: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         await db.close()
 
