@@ -14,6 +14,7 @@ so the workflow can rebuild `Steps.<id>.error` without parsing messages.
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,7 +37,18 @@ from switchyard.connections import Connection, ConnectionResolver
 from switchyard.engine.blobs import BlobStore
 from switchyard.errors import StepFailure
 
-__all__ = ["ActionActivities", "ActionCall", "ActionResult", "to_application_error"]
+__all__ = [
+    "ActionActivities",
+    "ActionCall",
+    "ActionResult",
+    "ConnectionCheck",
+    "to_application_error",
+]
+
+#: `await check(identity, connection)`: may the user `identity` use the connection
+#: named `connection`? The control plane supplies it (`connections_use`, by role or
+#: grant); the engine never imports the control plane.
+ConnectionCheck = Callable[[str, str], Awaitable[bool]]
 
 
 @dataclass
@@ -50,6 +62,8 @@ class ActionCall:
     workflow: str = ""
     #: Step path, e.g. `restart_each[3].restart`.
     step: str = ""
+    #: The user id the run executes as (None: no connection check).
+    identity: str | None = None
 
 
 @dataclass
@@ -115,12 +129,21 @@ def _validation_failure(
 class ActionActivities:
     """The action activity, bound to a connection resolver and a blob store.
 
-    Register `ActionActivities(...).run_action` with the worker.
+    Register `ActionActivities(...).run_action` with the worker. With a
+    `connection_check`, a step of a run that executes as an identity may use a
+    connection only when the check allows it; otherwise the attempt fails with
+    `PermissionDenied` (never retried) before the connection is read.
     """
 
-    def __init__(self, connections: ConnectionResolver, blobs: BlobStore) -> None:
+    def __init__(
+        self,
+        connections: ConnectionResolver,
+        blobs: BlobStore,
+        connection_check: ConnectionCheck | None = None,
+    ) -> None:
         self._connections = connections
         self._blobs = blobs
+        self._check = connection_check
 
     @activity.defn(name="switchyard.action")
     async def run_action(self, call: ActionCall) -> ActionResult:
@@ -165,7 +188,7 @@ class ActionActivities:
             params = spec.input_model.model_validate(call.params)
         except PydanticValidationError as exc:
             raise _validation_failure(spec, call.params, exc) from None
-        connection = await self._connection(spec, call.connection)
+        connection = await self._connection(spec, call.connection, call.identity)
         ctx = ActionContext(
             run_id=call.run_id,
             workflow=call.workflow,
@@ -178,13 +201,29 @@ class ActionActivities:
         )
         return spec, params, ctx
 
-    async def _connection(self, spec: ActionSpec, name: str | None) -> Connection | None:
+    async def _connection(
+        self, spec: ActionSpec, name: str | None, identity: str | None
+    ) -> Connection | None:
         if not name:
             return None
         if spec.connection_type is None:
             raise StepFailure(
                 errors.VALIDATION_ERROR,
                 f"action {spec.type} takes no connection (got {name!r})",
+                retryable=False,
+            )
+        # A check that raises (say, its database is down) fails the attempt as an
+        # ordinary, retryable error; only a definite "no" is PermissionDenied.
+        if (
+            identity is not None
+            and self._check is not None
+            and not await self._check(identity, name)
+        ):
+            raise StepFailure(
+                errors.PERMISSION_DENIED,
+                f"the run's identity may not use connection {name!r} "
+                "(permission 'connections_use')",
+                {"connection": name, "identity": identity},
                 retryable=False,
             )
         connection = await self._connections.get(name)

@@ -6,7 +6,12 @@ import uuid
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError
 
 from switchyard.definition.model import Workflow
@@ -45,8 +50,19 @@ async def start_run(
     run_id: str | None = None,
     flags: dict[str, Any] | None = None,
     search_attributes: bool = True,
+    identity: str | None = None,
+    reuse: dict[str, dict[str, Any]] | None = None,
+    id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
 ) -> WorkflowHandle[Any, dict[str, Any]]:
     """Submit a run of a checked definition.
+
+    Args:
+        identity: The user id the run executes as (its actions' connections are
+            checked against it by the worker's connection check).
+        reuse: Top-level step id -> the state it reached in an earlier run: a rerun
+            from the failed step takes those steps as succeeded without running them.
+        id_reuse_policy: `REJECT_DUPLICATE` makes `run_id` usable once ever (a run an
+            event started must never start again, even after the first has closed).
 
     Raises:
         InvalidInputs: the inputs don't satisfy the declaration (one problem per field).
@@ -77,8 +93,11 @@ async def start_run(
             trigger=trigger,
             version=version,
             flags=resolve_flags(flags),
+            reuse=dict(reuse or {}),
+            identity=identity,
         ),
         id=run_id,
+        id_reuse_policy=id_reuse_policy,
         task_queue=task_queue,
         result_type=dict,
         execution_timeout=timedelta(seconds=wf.timeout + _BACKSTOP_SECONDS),
@@ -148,6 +167,24 @@ class ApprovalRefused(ValueError):
     """The run did not accept the decision (step not waiting, unknown choice, not an approver)."""
 
 
+async def waiting_approval(
+    client: Client, run_id: str, step: str
+) -> tuple[str, dict[str, Any]] | None:
+    """Where an approval step waits: (workflow id, `{prompt, choices, approvers}`), or None.
+
+    The step may be inside a loop (a path like `each[2].ok`): its loop child is found.
+    """
+    target = await _find_waiting(client, run_id, step)
+    if target is None:
+        return None
+    try:
+        view = await client.get_workflow_handle(target).query(STATE_QUERY, result_type=dict)
+    except RPCError:
+        return None
+    info = view.get("approvals", {}).get(step)
+    return (target, info) if info is not None else None
+
+
 async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | None:
     try:
         view = await client.get_workflow_handle(workflow_id).query(STATE_QUERY, result_type=dict)
@@ -166,6 +203,31 @@ async def _find_waiting(client: Client, workflow_id: str, step: str) -> str | No
         if found:
             return found
     return None
+
+
+#: What a rerun keeps of a succeeded step's state.
+_REUSED_FIELDS = ("status", "attempts", "output", "started_at", "finished_at")
+
+
+def reusable_steps(run: dict[str, Any], store: Any = None) -> dict[str, dict[str, Any]]:
+    """The `reuse` of a rerun from the failed step: the top-level steps that succeeded.
+
+    Outputs and loop iterations over the blob threshold travel as blob references,
+    so a rerun's input stays small whatever the earlier run produced.
+    """
+    from switchyard.engine.blobs import default_store
+
+    store = store or default_store()
+    out: dict[str, dict[str, Any]] = {}
+    for sid, st in (run.get("steps") or {}).items():
+        if st.get("status") != "succeeded":
+            continue
+        kept = {k: st.get(k) for k in _REUSED_FIELDS}
+        kept["output"] = store.put_if_large(kept["output"])
+        if st.get("iterations"):
+            kept["iterations"] = store.put_if_large(st["iterations"])
+        out[sid] = kept
+    return out
 
 
 def resolve_refs(run: dict[str, Any], store: Any = None) -> dict[str, Any]:

@@ -111,6 +111,10 @@ class Env:
     waiting: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Bounds the activities in flight for this workflow execution (shared by its scopes).
     slots: asyncio.Semaphore | None = None
+    #: The user id the run executes as (`RunInput.identity`); actions carry it.
+    identity: str | None = None
+    #: Top-level steps a rerun takes as succeeded without executing them (`RunInput.reuse`).
+    reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     _vars_version: int = 0
     _vars_view: tuple[int, dict[str, Any]] | None = None
@@ -265,6 +269,9 @@ class StepExecutor:
             "finished_at": None,
         }
         self.states[step.id] = state
+        recorded = None if self.env.in_loop else self.env.reuse.get(step.id)
+        if recorded is not None and not isinstance(step, FailStep):
+            return self._reuse(step, state, recorded)
         try:
             live = await self._dispatch(step, state)
         except StepFailed as failure:
@@ -287,6 +294,37 @@ class StepExecutor:
         if not state["attempts"]:
             state["attempts"] = 1
         return live
+
+    def _reuse(self, step: StepBase, state: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
+        """A step of a rerun that succeeded in the earlier run: its recorded state, no command.
+
+        The live targets follow from the recorded output the way the step routed
+        then (`if`, `switch`, `approval`); a `set` step sets its variables again.
+        A loop is reused whole (its recorded iterations, when given, are shown).
+        """
+        state.update(
+            status="succeeded",
+            attempts=recorded.get("attempts") or 1,
+            output=recorded.get("output"),
+            error=None,
+            started_at=recorded.get("started_at") or state["started_at"],
+            finished_at=recorded.get("finished_at") or now_iso(),
+            reused=True,
+        )
+        if recorded.get("iterations") is not None:
+            state["iterations"] = recorded["iterations"]
+        output = self.resolve(state["output"])
+        value = output if isinstance(output, dict) else {}
+        if isinstance(step, IfStep):
+            return list(step.then if _truthy(value.get("value")) else step.else_)
+        if isinstance(step, SwitchStep):
+            case = value.get("case")
+            return list(step.cases.get(str(case), step.default))
+        if isinstance(step, ApprovalStep):
+            return list(step.on.get(str(value.get("choice")), []))
+        if isinstance(step, SetStep):
+            self.env.update_vars(value)
+        return list(step.next)
 
     async def _dispatch(self, step: StepBase, state: dict[str, Any]) -> list[str]:
         if isinstance(step, ActionStep):
@@ -357,6 +395,7 @@ class StepExecutor:
             run_id=str(self.env.run.get("id", "")),
             workflow=str(self.env.run.get("workflow", "")),
             step=self.path(step),
+            identity=self.env.identity,
         )
         task_queue = f"switchyard-runner-{step.runner}" if step.runner else None
 
@@ -515,6 +554,7 @@ class StepExecutor:
             trigger={"type": "call", "run": self.env.run.get("id"), "step": self.path(step)},
             version=found.get("version"),
             flags=self.env.flags,
+            identity=self.env.identity,
         )
         try:
             result = await workflow.execute_child_workflow(
@@ -553,6 +593,7 @@ class StepExecutor:
             scope=scope,
             path=f"{path}",
             flags=self.env.flags,
+            identity=self.env.identity,
         )
         if isinstance(step, ForEachStep):
             items = self.evaluate(step, step.for_each, "for_each")

@@ -36,6 +36,13 @@ class RunInput:
     flags: dict[str, Any] = field(default_factory=dict)
     #: Set when the run continues as new: the interpreter state to resume from.
     resume: dict[str, Any] | None = None
+    #: Rerun from the failed step: top-level step id -> the state that step reached in
+    #: the earlier run (`status: succeeded`, `output`, `attempts`, timestamps). Those
+    #: steps are taken as succeeded with that output, without executing them.
+    reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The user id the run executes as; each action checks its connection against it
+    #: (`ActionActivities(connection_check=...)`). None: no check (CLI runs).
+    identity: str | None = None
 
 
 @dataclass
@@ -60,6 +67,8 @@ class LoopInput:
     #: A range run for a splitting parent: its iteration details always go to the
     #: blob store, so no parent history carries them.
     detached: bool = False
+    #: The run's identity (`RunInput.identity`), for the actions of the body.
+    identity: str | None = None
 
 
 #: Failed iterations a loop reports in full (the count covers the rest).

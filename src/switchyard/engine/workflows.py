@@ -179,6 +179,8 @@ class RunWorkflow(_Approvals):
             },
             flags=inp.flags,
             vars=dict(resume.get("vars", {})),
+            identity=inp.identity,
+            reuse=inp.reuse,
         )
         self.states = dict(_resolve_blob(resume.get("states", {})))
         deadline = (
@@ -311,6 +313,7 @@ class LoopWorkflow(_Approvals):
             flags=inp.flags,
             outer_steps=scope.get("steps", {}),
             vars=dict(resume.get("vars", scope.get("vars", {}))),
+            identity=inp.identity,
         )
         if isinstance(step, ForEachStep):
             items = _resolve_blob(inp.items or [])
@@ -394,6 +397,7 @@ class LoopWorkflow(_Approvals):
             decisions=self.env.decisions,
             waiting=self.env.waiting,
             slots=self.env.slots,
+            identity=self.env.identity,
         )
         executor = StepExecutor(env, states)
         result: dict[str, Any] = {"index": index}

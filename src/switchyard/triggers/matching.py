@@ -27,7 +27,14 @@ from switchyard.definition.triggers import trigger_ids
 from switchyard.expressions import ExpressionError, Scope, evaluate, render
 from switchyard.triggers.events import Event
 
-__all__ = ["Candidate", "Decision", "RateCheck", "decide", "trigger_scope"]
+__all__ = [
+    "Candidate",
+    "Decision",
+    "RateCheck",
+    "decide",
+    "decide_webhook",
+    "trigger_scope",
+]
 
 #: `rate_ok(workflow, trigger_id, count, per_seconds)`: room for one more run?
 RateCheck = Callable[[str, str, int, float], bool]
@@ -53,6 +60,8 @@ class Decision:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: Per trigger tried: `{trigger, result}`; shown on the event.
     tried: list[dict[str, str]] = field(default_factory=list)
+    #: The workflow's definition (to start the run with).
+    definition: Workflow | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,13 +114,44 @@ def _try(
     return True, "", inputs
 
 
+def decide_webhook(delivery: dict[str, Any], cand: Candidate, trigger_id: str) -> Decision:
+    """A webhook delivery (`{headers, query, body}`) for one workflow's webhook trigger.
+
+    The signature was checked already; what is left to decide is whether
+    the trigger's inputs, templated from `Trigger.event`, fit the workflow.
+    """
+    wf = cand.workflow
+    decision = Decision(
+        workflow=wf.name, version=cand.version, matched=False, definition=wf, trigger=trigger_id
+    )
+    ids = trigger_ids(wf)
+    trigger = next((t for t, tid in zip(wf.triggers, ids, strict=True) if tid == trigger_id), None)
+    if trigger is None or trigger_kind(trigger) != "webhook":
+        decision.reason = f"the published version has no webhook trigger {trigger_id!r}"
+        return decision
+    scope = trigger_scope("webhook", trigger_id, delivery)
+    try:
+        rendered = render(trigger.inputs, scope, field=f"triggers.{trigger_id}.inputs")
+    except ExpressionError as exc:
+        decision.reason = f"inputs could not be computed: {exc}"
+        return decision
+    inputs, problems = validate_inputs(wf, dict(rendered))
+    if problems:
+        text = "; ".join(f"{p.location}: {p.message}" for p in problems)
+        decision.reason = f"inputs do not fit the workflow: {text}"
+        return decision
+    decision.matched, decision.inputs = True, inputs
+    decision.tried.append({"trigger": trigger_id, "result": "matched"})
+    return decision
+
+
 def decide(event: Event, candidates: Iterable[Candidate], rate_ok: RateCheck) -> list[Decision]:
     """One decision per candidate workflow, in the order given."""
     data = event.to_trigger()
     out: list[Decision] = []
     for cand in candidates:
         wf = cand.workflow
-        decision = Decision(workflow=wf.name, version=cand.version, matched=False)
+        decision = Decision(workflow=wf.name, version=cand.version, matched=False, definition=wf)
         ids = trigger_ids(wf)
         event_triggers = [
             (t, tid)

@@ -1,0 +1,202 @@
+"""Event ingest: from sending `POST /api/v1/events` to the first step's start.
+
+Sends RATE events per second for SECONDS seconds to a real API server
+(uvicorn on loopback, SQLite, embedded Temporal dev server, an engine worker
+in this process, as `switchyard up` runs them), each matching one published
+workflow. Then it reconciles: every accepted event must have exactly one
+run (zero lost, zero duplicates), and it prints p50/p99 of the time from
+sending the event (an upper bound of its acceptance) to the first step's start.
+
+Baseline, in the same script and server: the same workflow started directly
+through the Temporal client at the same rate (no HTTP, no storage, no
+matching); the ratio shows what ingestion adds.
+
+Run: `uv run python bench/triggers.py [SECONDS] [RATE]` (default 60 s, 50/s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from switchyard.api.app import create_app
+from switchyard.config import Settings
+from switchyard.control import auth
+from switchyard.control.db import Database, database_url
+from switchyard.definition.validate import validate_text
+from switchyard.engine.blobs import BlobStore
+from switchyard.engine.client import get_run, start_run
+from switchyard.engine.devserver import DevServer
+from switchyard.engine.worker import build_worker
+
+FLOW = """
+name: bench-heal
+inputs:
+  host: {type: string, required: true}
+triggers:
+  - monitor:
+      match: "Trigger.event.status == 'alert' && Trigger.event.tags.includes('team:sre')"
+    inputs: {host: "{{ Trigger.event.attributes.host }}"}
+steps:
+  - id: first
+    transform: "Inputs.host"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def first_step_start(client, run_id: str) -> float:  # type: ignore[no-untyped-def]
+    handle = client.get_workflow_handle(run_id)
+    await handle.result()
+    run = await get_run(client, run_id)
+    started = run["steps"]["first"]["started_at"]
+    return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+
+
+async def paced(seconds: float, rate: float, send) -> None:  # type: ignore[no-untyped-def]
+    tasks = []
+    start = time.monotonic()
+    n = 0
+    while (elapsed := time.monotonic() - start) < seconds:
+        due = n / rate
+        if due > elapsed:
+            await asyncio.sleep(due - elapsed)
+        tasks.append(asyncio.create_task(send(n)))
+        n += 1
+    await asyncio.gather(*tasks)
+
+
+async def main(seconds: float, rate: float) -> None:
+    root = Path(tempfile.mkdtemp(prefix="sy-bench-triggers-"))
+    async with DevServer(db_filename=root / "temporal.sqlite", data_dir=root) as server:
+        client = await server.client()
+        queue = f"bench-{uuid.uuid4().hex[:6]}"
+        db = Database(database_url(root, {}))
+        await db.migrate()
+        async with db.session() as session:
+            token = await auth.ensure_admin(session)
+        app = create_app(Settings(data_dir=root, task_queue=queue), db, temporal=client)
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        web = uvicorn.Server(config)
+        serving = asyncio.create_task(web.serve())
+        while not web.started:
+            await asyncio.sleep(0.05)
+        wf, problems = validate_text(FLOW)
+        assert wf is not None, problems
+        async with (
+            build_worker(client, queue, blobs=BlobStore(root / "blobs", 1 << 17)),
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ) as api,
+        ):
+            put = await api.put(
+                "/api/v1/workflows/bench-heal?publish=true",
+                content=FLOW,
+                headers={"Content-Type": "application/yaml"},
+            )
+            assert put.status_code == 201, put.text
+
+            # -- baseline: start the same workflow directly ---------------------
+            direct: list[tuple[float, str]] = []
+
+            async def start_direct(n: int) -> None:
+                sent = time.time()
+                run = await start_run(client, wf, {"host": f"h{n}"}, task_queue=queue)
+                direct.append((sent, run.id))
+
+            await paced(min(seconds, 20), rate, start_direct)
+            base = [await first_step_start(client, r) - t for t, r in direct]
+
+            # -- through the API ------------------------------------------------
+            accepted: list[tuple[float, str, list[str]]] = []
+            refused = 0
+
+            async def send(n: int) -> None:
+                nonlocal refused
+                event = {
+                    "id": f"bench-{uuid.uuid4().hex}",
+                    "title": f"host h{n} down",
+                    "tags": ["team:sre"],
+                    "attributes": {"host": f"h{n}"},
+                }
+                sent = time.time()
+                answer = await api.post("/api/v1/events", json=event)
+                if answer.status_code != 202:
+                    refused += 1
+                    return
+                accepted.append((sent, event["id"], answer.json()["runs"]))
+
+            began = time.monotonic()
+            await paced(seconds, rate, send)
+            took = time.monotonic() - began
+            latencies = []
+            for t, _, runs in accepted:
+                for run_id in runs:
+                    latencies.append(await first_step_start(client, run_id) - t)
+            found = [
+                w.id
+                async for w in client.list_workflows(
+                    "WorkflowType = 'switchyard.run' AND SwitchyardWorkflow = 'bench-heal' "
+                    "AND SwitchyardTrigger = 'monitor'"
+                )
+            ]
+        web.should_exit = True
+        await serving
+        await db.close()
+
+    expected = {r for _, _, runs in accepted for r in runs}
+    lost = len([e for _, e, runs in accepted if len(runs) != 1])
+    duplicates = len(found) - len(set(found))
+    print(f"events sent: {len(accepted) + refused} in {took:.1f}s ({rate:g}/s asked)")
+    print(f"accepted (202): {len(accepted)}, refused: {refused}")
+    print(
+        f"runs in Temporal: {len(set(found))}, lost: {lost + len(expected - set(found))}, "
+        f"duplicates: {duplicates}"
+    )
+    print("event sent -> first step start:")
+    print(
+        f"  via the API:   p50 {pct(latencies, 0.5) * 1000:7.1f} ms  "
+        f"p99 {pct(latencies, 0.99) * 1000:7.1f} ms  (n={len(latencies)})"
+    )
+    print(
+        f"  direct start:  p50 {pct(base, 0.5) * 1000:7.1f} ms  "
+        f"p99 {pct(base, 0.99) * 1000:7.1f} ms  (n={len(base)})"
+    )
+    print(
+        f"ratio API/direct: p50 {pct(latencies, 0.5) / pct(base, 0.5):.2f}x, "
+        f"p99 {pct(latencies, 0.99) / pct(base, 0.99):.2f}x"
+    )
+    print(
+        f"mean {statistics.mean(latencies) * 1000:.1f} ms; goal p99 < 1000 ms: "
+        f"{'met' if pct(latencies, 0.99) < 1 else 'NOT met'}"
+    )
+    sys.stdout.flush()
+    os._exit(0)  # native Temporal threads: leave without interpreter finalization
+
+
+if __name__ == "__main__":
+    args = [float(a) for a in sys.argv[1:3]]
+    asyncio.run(main(*(args + [60.0, 50.0][len(args) :])))

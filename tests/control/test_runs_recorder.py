@@ -1,0 +1,212 @@
+"""The run recorder against a real Temporal server and a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from control.runs_support import (
+    APPROVAL,
+    ECHO,
+    SLOW,
+    delete_from_temporal,
+    eventually,
+    parse,
+    worker,
+)
+from switchyard.control import runs
+from switchyard.control.db import Database, database_url
+from switchyard.control.recorder import RecorderOptions, RunRecorder, SweepStats
+from switchyard.engine import client as engine
+
+pytestmark = pytest.mark.temporal
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(database_url(tmp_path, {}))
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.finished: list[tuple[str, str, dict[str, Any]]] = []
+        self.sweeps: list[SweepStats] = []
+
+    def run_started(self, run: dict[str, Any]) -> None:
+        self.started.append(run["id"])
+
+    def run_finished(self, run: dict[str, Any], kinds: dict[str, Any]) -> None:
+        self.finished.append((run["id"], run["status"], kinds))
+
+    def swept(self, stats: SweepStats) -> None:
+        self.sweeps.append(stats)
+
+
+def recorder(db: Database, client: Client, task_queue: str, **options: Any) -> RunRecorder:
+    return RunRecorder(
+        db,
+        client,
+        options=RecorderOptions(task_queue=task_queue, interval=0.2, **options),
+        hooks=Hooks(),
+    )
+
+
+async def stored(db: Database, run_id: str) -> runs.Run | None:
+    async with db.session() as s:
+        return await runs.get_run(s, run_id)
+
+
+async def final(db: Database, run_id: str) -> runs.Run | None:
+    row = await stored(db, run_id)
+    return row if row is not None and row.status in runs.FINAL else None
+
+
+async def test_discovers_and_records_runs_started_elsewhere(
+    database: Database, client: Client, task_queue: str, tmp_data_dir: Path
+) -> None:
+    rec = recorder(database, client, task_queue)
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(
+            client, parse(ECHO), {"n": 4}, task_queue=task_queue, identity="u-42"
+        )
+        await engine.wait_result(handle)
+        stats = await rec.sweep()
+    assert stats.finalized == 1 and stats.discovered == 1 and stats.lag is not None
+    row = await stored(database, handle.id)
+    assert row is not None
+    assert (row.status, row.workflow, row.identity, row.outputs) == (
+        "succeeded",
+        "echo-twice",
+        "u-42",
+        {"n": 5},
+    )
+    assert row.snapshot["steps"]["second"]["output"] == {"n": 5}
+    hooks = rec.hooks
+    assert isinstance(hooks, Hooks)
+    assert hooks.started == [handle.id]
+    ((run_id, status, kinds),) = hooks.finished
+    assert (run_id, status) == (handle.id, "succeeded")
+    assert kinds["first"]["action"] == "core.echo"
+    # Recorded once: the next sweep finds nothing new.
+    again = await rec.sweep()
+    assert (again.finalized, again.written) == (0, 0)
+
+
+async def test_live_snapshots_then_the_final_one(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    rec = recorder(sqlite_db, client, task_queue)
+    rec.start()
+    try:
+        async with worker(client, task_queue, tmp_data_dir):
+            handle = await engine.start_run(client, parse(APPROVAL), {}, task_queue=task_queue)
+
+            async def waiting() -> bool:
+                row = await stored(sqlite_db, handle.id)
+                return row is not None and row.status == "waiting"
+
+            await eventually(waiting)
+            row = await stored(sqlite_db, handle.id)
+            assert row is not None
+            assert row.snapshot["steps"]["ask"]["status"] == "waiting"
+            assert row.snapshot["approvals"]["ask"]["approvers"] == ["admin", "boss"]
+            await engine.approve(client, handle.id, "ask", "approve", by="boss")
+            row = await eventually(lambda: final(sqlite_db, handle.id))
+    finally:
+        await rec.stop()
+    assert row.status == "succeeded"
+    assert row.snapshot["steps"]["done"]["output"] == "approved by boss"
+
+
+async def test_a_run_finished_while_no_recorder_ran_is_recorded_at_the_next_start(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    first = recorder(sqlite_db, client, task_queue)
+    await first.sweep()  # a watermark exists from now on
+    await first.stop()
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(client, parse(ECHO), {}, task_queue=task_queue)
+        await engine.wait_result(handle)
+    assert await stored(sqlite_db, handle.id) is None
+    second = recorder(sqlite_db, client, task_queue)  # a new process: nothing in memory
+    stats = await second.sweep()
+    assert stats.finalized == 1
+    row = await final(sqlite_db, handle.id)
+    assert row is not None and row.status == "succeeded"
+
+
+async def test_work_per_sweep_is_bounded_and_the_watermark_waits(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    async with worker(client, task_queue, tmp_data_dir):
+        handles = [
+            await engine.start_run(client, parse(ECHO), {"n": i}, task_queue=task_queue)
+            for i in range(3)
+        ]
+        for h in handles:
+            await engine.wait_result(h)
+    rec = recorder(sqlite_db, client, task_queue, max_final=1)
+    done = []
+    for expected_backlog in (2, 1, 0):
+        stats = await rec.sweep()
+        assert (stats.finalized, stats.backlog) == (1, expected_backlog)
+        done += [h.id for h in handles if await final(sqlite_db, h.id) and h.id not in done]
+    assert sorted(done) == sorted(h.id for h in handles)
+    # A restarted recorder starts from the stored watermark: nothing left to do.
+    stats = await recorder(sqlite_db, client, task_queue, max_final=1).sweep()
+    assert stats.finalized == 0
+
+
+async def test_terminated_and_deleted_runs(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    rec = recorder(sqlite_db, client, task_queue, orphan_after=0)
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(client, parse(SLOW), {}, task_queue=task_queue)
+
+        async def running() -> bool:
+            await rec.sweep()
+            row = await stored(sqlite_db, handle.id)
+            return row is not None and row.snapshot["steps"]["nap"]["status"] == "running"
+
+        await eventually(running)
+        await handle.terminate("operator said so")
+        await rec.sweep()
+    row = await final(sqlite_db, handle.id)
+    assert row is not None
+    assert row.status == "cancelled"
+    assert row.error == {"type": "Cancelled", "message": "the run was terminated", "step": None}
+    assert row.snapshot["steps"]["nap"]["status"] == "cancelled"
+
+    # A run Temporal forgot before its end was recorded is ended as lost.
+    async with worker(client, task_queue, tmp_data_dir):
+        other = await engine.start_run(client, parse(SLOW), {}, task_queue=task_queue)
+
+        async def recorded() -> runs.Run | None:
+            await rec.sweep()
+            return await stored(sqlite_db, other.id)
+
+        await eventually(recorded, every=0.5)
+        await delete_from_temporal(client, other.id)
+    await rec.sweep()
+    row = await final(sqlite_db, other.id)
+    assert row is not None and row.status == "failed" and row.error["type"] == "RunLost"
+
+
+async def test_one_recorder_sweeps_at_a_time(
+    client: Client, task_queue: str, sqlite_db: Database
+) -> None:
+    a = recorder(sqlite_db, client, task_queue)
+    b = recorder(sqlite_db, client, task_queue)
+    assert (await a.sweep()).leader
+    assert not (await b.sweep()).leader
+    await a.stop()  # hands the lease over
+    assert (await b.sweep()).leader
