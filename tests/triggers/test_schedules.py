@@ -77,6 +77,9 @@ async def test_every_schedule_starts_runs_with_a_schedule_trigger(
             assert len(found) >= 2
             result = await client.get_workflow_handle(found[-1].id).result()
             assert result["outputs"] == {"who": "cron", "trigger": "schedule"}
+            # The fire time Temporal recorded, as Trigger.scheduled_at.
+            scheduled = result["trigger"]["scheduled_at"]
+            assert scheduled.endswith("Z") and found[-1].id.endswith(scheduled[:-1] + "Z")
             assert found[-1].id.startswith(f"{name}-schedule-")
         finally:
             await schedules.remove_schedules(client, name)

@@ -26,6 +26,7 @@ ROUTERS: tuple[str, ...] = (
     "switchyard.api.routers.connections",
     "switchyard.api.routers.events",
     "switchyard.api.routers.hooks",
+    "switchyard.api.routers.schedules",
     "switchyard.api.routers.users",
     "switchyard.api.routers.audit",
     "switchyard.api.routers.runners",

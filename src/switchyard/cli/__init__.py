@@ -35,6 +35,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "actions": ("switchyard.cli.actions", "app"),
     "keys": ("switchyard.cli.keys", "app"),
     "workflow": ("switchyard.cli.workflow", "app"),
+    "schedule": ("switchyard.cli.schedule", "app"),
 }
 
 

@@ -59,6 +59,7 @@ async def _up(data_dir: Path, sock: object, temporal_port: int | None) -> None:
     from switchyard.cli.api import bootstrap_admin, build_app, serving, url_of
     from switchyard.config import get_settings
     from switchyard.control.db import Database, database_url
+    from switchyard.control.runs_service import connection_check
     from switchyard.control.workflows_source import worker_sources
     from switchyard.engine.devserver import DevServer
     from switchyard.engine.worker import build_worker
@@ -94,7 +95,11 @@ async def _up(data_dir: Path, sock: object, temporal_port: int | None) -> None:
     try:
         client = await server.client()
         worker = build_worker(
-            client, settings.task_queue, connections=connections, definitions=definitions
+            client,
+            settings.task_queue,
+            connections=connections,
+            definitions=definitions,
+            connection_check=connection_check(db),
         )
         app = build_app(settings, db, client, ui=True)
         url = url_of(sock)  # type: ignore[arg-type]

@@ -91,6 +91,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # recorder writes); foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL loses no committed transaction on a process crash
+    # (only, possibly, the last ones on a power loss) and commits far faster.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -9,7 +9,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from switchyard.connections import ConnectionResolver
-from switchyard.engine.activities import ActionActivities
+from switchyard.engine.activities import ActionActivities, ConnectionCheck
 from switchyard.engine.blobs import BlobStore, default_store
 from switchyard.engine.local import DefinitionSource, DirectorySource, LocalActivities
 from switchyard.engine.workflows import LoopWorkflow, RunWorkflow
@@ -45,8 +45,14 @@ def build_worker(
     definitions: DefinitionSource | Path | None = None,
     blobs: BlobStore | None = None,
     max_concurrent_activities: int = 100,
+    connection_check: ConnectionCheck | None = None,
 ) -> Worker:
-    """A worker running the interpreter, the action activity and the local activities."""
+    """A worker running the interpreter, the action activity and the local activities.
+
+    `connection_check(identity, connection)` decides whether a run executing
+    as an identity may use a connection (the control plane's
+    `connections_use`); None allows every use (local `switchyard run`).
+    """
     from switchyard.actions import load_plugins
 
     # Import the catalogue (built-ins and installed packs) before the sandbox
@@ -63,7 +69,7 @@ def build_worker(
         from switchyard.connections import LocalConnectionStore, StoreConnections
 
         connections = StoreConnections(LocalConnectionStore(get_settings().data_dir))
-    actions = ActionActivities(connections, blobs)
+    actions = ActionActivities(connections, blobs, connection_check)
     local = LocalActivities(definitions, blobs)
     return Worker(
         client,

@@ -18,10 +18,11 @@ import asyncio
 import contextlib
 import dataclasses
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import TypeAdapter
@@ -159,18 +160,19 @@ class RunWorkflow(_Approvals):
         resume = inp.resume or {}
         run_id = resume.get("run_id") or workflow.info().workflow_id
         started_at = resume.get("started_at") or now_iso()
+        trigger = _with_schedule_time(inp.trigger)
         self.info.update(
             id=run_id,
             workflow=wf.name,
             version=inp.version,
             inputs=inp.inputs,
-            trigger=inp.trigger,
+            trigger=trigger,
             started_at=started_at,
             step_ids=[s.id for s in wf.steps],
         )
         self.env = Env(
             inputs=inp.inputs,
-            trigger=inp.trigger,
+            trigger=trigger,
             run={
                 "id": run_id,
                 "workflow": wf.name,
@@ -206,6 +208,7 @@ class RunWorkflow(_Approvals):
             workflow.continue_as_new(
                 dataclasses.replace(
                     inp,
+                    trigger=trigger,
                     resume={
                         "run_id": run_id,
                         "started_at": started_at,
@@ -634,3 +637,22 @@ async def _cancel(task: asyncio.Future[Any]) -> None:
 
 
 __all__ = ["LEAF_SIZE", "LoopWorkflow", "RunWorkflow"]
+
+
+_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+
+
+def _with_schedule_time(trigger: dict[str, Any]) -> dict[str, Any]:
+    """`Trigger.scheduled_at` for a run a Temporal Schedule started.
+
+    The schedule's action carries a fixed input; the fire time is the
+    `TemporalScheduledStartTime` search attribute Temporal sets on the run
+    (recorded in its start event, so replay reads the same value). A
+    continued-as-new run already has it in its trigger.
+    """
+    if trigger.get("type") != "schedule" or "scheduled_at" in trigger:
+        return trigger
+    at = workflow.info().typed_search_attributes.get(_SCHEDULED_START)
+    if at is None:
+        return trigger
+    return {**trigger, "scheduled_at": at.astimezone(UTC).isoformat().replace("+00:00", "Z")}

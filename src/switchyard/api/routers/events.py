@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from switchyard.api import metrics
 from switchyard.api.app import AppState, on_shutdown, on_startup
 from switchyard.api.auth import Principal, TxSession, require
 from switchyard.api.deps import StateDep
@@ -74,9 +75,27 @@ def _problems(exc: EventError) -> ApiError:
     return ApiError(422, f"invalid event: {exc}", problems=exc.problems)
 
 
-async def _accept(state: AppState, events: list[Event], via: str) -> JSONResponse:
+async def accept(state: AppState, events: list[Event], via: str) -> dict[str, Any]:
+    """Store and dispatch; counts what happened in /metrics."""
     result = await dispatcher_of(state).accept(events, via=via)
-    return JSONResponse(result, status_code=202)
+    new = [
+        e for e, summary in zip(events, result["events"], strict=True) if not summary["duplicate"]
+    ]
+    for event in new:
+        metrics.count_event_ingested(state, event.source)
+    for summary in result["events"]:
+        if summary["duplicate"]:
+            continue
+        for run_id in summary["runs"]:
+            workflow = run_id.split("-ev-", 1)[0]
+            metrics.count_event_matched(state, workflow)
+            source = next(e.source for e in events if e.id == summary["id"])
+            metrics.count_run_started(state, workflow, source)
+    return result
+
+
+async def _accept(state: AppState, events: list[Event], via: str) -> JSONResponse:
+    return JSONResponse(await accept(state, events, via), status_code=202)
 
 
 @router.post("/api/v1/events", status_code=202)

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from switchyard.api.deps import StateDep
 from switchyard.api.errors import ApiError
-from switchyard.api.routers.events import dispatcher_of
+from switchyard.api.routers.events import accept
 from switchyard.connections.crypto import Keyring
 from switchyard.control import connections as conn_store
 from switchyard.control.workflows import get_version, get_workflow
@@ -151,7 +151,7 @@ async def webhook(workflow: str, trigger: str, request: Request, state: StateDep
         status="info",
         attributes={"target": {"workflow": workflow, "trigger": trigger}, "delivery": payload},
     )
-    result = await dispatcher_of(state).accept([event], via="webhook")
+    result = await accept(state, [event], "webhook")
     summary = result["events"][0]
     async with state.db.session() as session:
         from switchyard.control.events import get_event

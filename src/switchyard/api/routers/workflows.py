@@ -23,6 +23,7 @@ from switchyard.api.auth import (
     require,
     source_of,
 )
+from switchyard.api.deps import get_state
 from switchyard.api.errors import ApiError
 from switchyard.api.inputs import reject_nul
 from switchyard.api.pagination import Cursor, Limit, decode_cursor, page
@@ -32,6 +33,7 @@ from switchyard.control.grants import delete_grants
 from switchyard.control.permissions import Permission as P
 from switchyard.control.timestamps import iso
 from switchyard.definition.loader import MAX_DOCUMENT_BYTES
+from switchyard.triggers.lifecycle import schedules_published, schedules_removed
 
 router = APIRouter(tags=["workflows"], dependencies=[Depends(reject_nul)])
 
@@ -153,6 +155,10 @@ async def put_workflow(
         raise _invalid(exc) from None
     except store.Conflict as exc:
         raise ApiError(409, str(exc)) from None
+    if publish and result.published_version is not None:
+        published = await store.get_version(session, name, result.published_version)
+        assert published is not None
+        await schedules_published(get_state(request), published.definition, published.number)
     if result.changed or result.created or publish:
         await audit.record(
             session,
@@ -309,6 +315,9 @@ async def publish_workflow(
         _, previous = await store.publish(session, name, body.version)
     except LookupError as exc:
         raise ApiError(404, str(exc.args[0])) from None
+    published = await store.get_version(session, name, body.version)
+    assert published is not None
+    await schedules_published(get_state(request), published.definition, published.number)
     await audit.record(
         session,
         actor=principal.name,
@@ -328,6 +337,7 @@ async def delete_workflow(
     await authorize(session, principal, P.WORKFLOWS_DELETE, "workflow", name)
     if not await store.delete_workflow(session, name):
         raise ApiError(404, f"workflow {name!r} not found")
+    await schedules_removed(get_state(request), name)
     await delete_grants(session, "workflow", name)
     await audit.record(
         session,
