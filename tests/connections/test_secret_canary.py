@@ -9,7 +9,7 @@ the test searches, for the plain secret and its base64 forms:
 - the worker's log (a separate `switchyard worker` process at DEBUG level);
 - the run JSON the CLI/API return;
 - every file of the Temporal server's database and of the data directory
-  (the encrypted connection store included).
+  (the encrypted local store and the control plane's database included).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from pytest_httpserver import HTTPServer
 from temporalio.client import Client
 from werkzeug import Request, Response
 
+from switchyard.connections.crypto import Keyring
+from switchyard.control import connections as db_connections
+from switchyard.control.db import Database, database_url
 from switchyard.definition.validate import validate_text
 from switchyard.engine.client import get_run, start_run, wait_result
 
@@ -39,6 +42,7 @@ pytestmark = [pytest.mark.temporal, pytest.mark.no_record]
 CLI = [sys.executable, "-c", "from switchyard.cli import main; main()"]
 TOKEN = f"canary-token-{uuid.uuid4().hex}"
 PASSWORD = f"canary-pw-{uuid.uuid4().hex}"
+DB_TOKEN = f"canary-db-{uuid.uuid4().hex}"
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -54,7 +58,7 @@ def _forms(secret: str) -> list[bytes]:
 
 
 def _find(blob: bytes) -> list[str]:
-    return [s for s in (TOKEN, PASSWORD) for form in _forms(s) if form in blob]
+    return [s for s in (TOKEN, PASSWORD, DB_TOKEN) for form in _forms(s) if form in blob]
 
 
 def _echo(request: Request) -> Response:
@@ -100,6 +104,11 @@ steps:
   - id: after
     set:
       seen: "Steps.broken.error.message + JSON.stringify(Steps.echo.output.body)"
+    next: from_db
+  - id: from_db
+    action: http.request
+    connection: canary-db
+    with: {{url: /echo}}
 """
 
 
@@ -127,6 +136,17 @@ async def test_secrets_never_leave_the_activity(
             "--field", f"base_url={base}", *args[1:], data_dir=data_dir,
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
+
+    # A third connection in the control plane's database (as the API stores
+    # it): the worker finds the database in the data directory and reads it.
+    db = Database(database_url(data_dir, {}))
+    await db.migrate()
+    async with db.session() as session:
+        await db_connections.create(
+            session, Keyring.load(data_dir), "canary-db", "http",
+            {"base_url": base, "auth": "bearer"}, {"token": DB_TOKEN},
+        )  # fmt: skip
+    await db.close()
 
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
@@ -157,12 +177,14 @@ async def test_secrets_never_leave_the_activity(
     # The runs did use the secrets: the fake API saw them and answered with them.
     sent = [r.headers.get("Authorization", "") for r, _ in httpserver.log]
     assert f"Bearer {TOKEN}" in sent
+    assert f"Bearer {DB_TOKEN}" in sent
     assert any(s.startswith("Basic ") for s in sent)
     for run in run_json:
         assert run["status"] == "succeeded", run
         assert run["steps"]["echo"]["output"]["body"] == {"you_sent": "Bearer ***"}
         assert run["steps"]["broken"]["status"] == "failed"
         assert len(run["steps"]["each"]["iterations"]) == 3
+        assert run["steps"]["from_db"]["output"]["body"] == {"you_sent": "Bearer ***"}
 
     leaks: dict[str, list[str]] = {}
     text = json.dumps(run_json)
@@ -191,4 +213,5 @@ async def test_secrets_never_leave_the_activity(
             if path.is_file() and (found := _find(path.read_bytes())):
                 leaks[str(path)] = found
     assert any(p.name.endswith(".json") for p in (data_dir / "connections").rglob("*"))
+    assert (data_dir / "switchyard.db").exists(), "the control plane's database was searched"
     assert leaks == {}
