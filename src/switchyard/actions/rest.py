@@ -41,7 +41,15 @@ from switchyard.actions.http._request import (
 from switchyard.actions.sdk import ActionContext
 from switchyard.errors import StepFailure
 
-__all__ = ["Response", "conn_field", "conn_secret", "request", "status_failure"]
+__all__ = [
+    "Response",
+    "conn_field",
+    "conn_secret",
+    "expect_object",
+    "request",
+    "status_failure",
+    "unexpected_body",
+]
 
 _UNSET: Any = object()
 
@@ -193,6 +201,23 @@ async def request(
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     return Response(status=status, headers=dict(response.headers.items()), body=body)
+
+
+def unexpected_body(service: str, body: Any, what: str) -> StepFailure:
+    """The failure for an answer that is not the shape the API documents."""
+    return StepFailure(
+        errors.ACTION_ERROR,
+        f"{service} answered with an unexpected body (expected {what})",
+        {"body": _excerpt(body)},
+        retryable=False,
+    )
+
+
+def expect_object(service: str, body: Any, what: str) -> dict[str, Any]:
+    """`body` when it is a JSON object, else an `ActionError` saying what was expected."""
+    if not isinstance(body, dict):
+        raise unexpected_body(service, body, what)
+    return body
 
 
 def _api_message(body: Any) -> str:

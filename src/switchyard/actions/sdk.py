@@ -13,7 +13,9 @@ built-in catalogue is imported on first lookup, not on package import.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
+import contextlib
 import logging
 import re
 import sys
@@ -73,6 +75,9 @@ MASK = "***"
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
+T = TypeVar("T")
+
+
 class ActionContext:
     """What an action knows about the attempt it runs in.
 
@@ -114,6 +119,27 @@ class ActionContext:
         """Tell Temporal the attempt is alive (required in `long_running`)."""
         if self._heartbeat is not None:
             self._heartbeat(*details)
+
+    async def heartbeating(self, work: Awaitable[T], every: float = 10.0) -> T:
+        """Await `work`, heartbeating now and every `every` seconds until it ends.
+
+        For a `long_running` action waiting on one slow call (a completion, a
+        long poll): Temporal then notices a dead worker within the heartbeat
+        timeout instead of at the attempt's end. `work` is cancelled when the
+        attempt is.
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                self.heartbeat()
+                done, _ = await asyncio.wait({task}, timeout=every)
+                if done:
+                    return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     def add_secret(self, value: str) -> None:
         """Mask `value` in the output too (a derived secret: a fetched token, ...)."""

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -256,22 +254,6 @@ async def arm_call(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def with_heartbeats(ctx: ActionContext, work: Awaitable[T]) -> T:
-    """Await `work`, heartbeating now and every `HEARTBEAT_EVERY` seconds until it ends."""
-    task = asyncio.ensure_future(work)
-    try:
-        while True:
-            ctx.heartbeat()
-            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
-            if done:
-                return task.result()
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-
 # --- VM power actions ---------------------------------------------------------
 
 
@@ -408,7 +390,7 @@ async def vm_operation(ctx: ActionContext, params: VmInput, op: str) -> dict[str
         )
         return out
 
-    return await with_heartbeats(ctx, run())
+    return await ctx.heartbeating(run(), HEARTBEAT_EVERY)
 
 
 # --- list_resources -------------------------------------------------------------

@@ -143,24 +143,12 @@ def limit_or_denied(response: rest.Response, url: str, now: float | None = None)
 
 def _label_names(body: Any) -> list[str]:
     if not isinstance(body, list):
-        raise StepFailure(
-            errors.ACTION_ERROR,
-            f"{SERVICE} answered with an unexpected body (expected a list of labels)",
-            {"body": _excerpt(body)},
-            retryable=False,
-        )
+        raise rest.unexpected_body(SERVICE, body, "a list of labels")
     return [str(item.get("name")) for item in body if isinstance(item, dict)]
 
 
 def _expect_object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise StepFailure(
-            errors.ACTION_ERROR,
-            f"{SERVICE} answered with an unexpected body (expected {what})",
-            {"body": _excerpt(body)},
-            retryable=False,
-        )
-    return body
+    return rest.expect_object(SERVICE, body, what)
 
 
 # -------------------------------------------------------------------- actions

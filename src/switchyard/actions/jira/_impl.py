@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from switchyard import errors
 from switchyard.actions import rest
-from switchyard.actions.http._request import ERROR_BODY_CHARS
 from switchyard.actions.jira._adf import adf_to_text, text_to_adf
 from switchyard.actions.sdk import ActionContext
 from switchyard.errors import StepFailure
@@ -120,15 +118,7 @@ async def call(
 
 
 def _object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        text = body if isinstance(body, str) else json.dumps(body, default=str)
-        raise StepFailure(
-            errors.ACTION_ERROR,
-            f"{SERVICE} answered with an unexpected body (expected {what})",
-            {"body": text[:ERROR_BODY_CHARS]},
-            retryable=False,
-        )
-    return body
+    return rest.expect_object(SERVICE, body, what)
 
 
 def _doc(value: str | dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
-from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import httpx
@@ -24,22 +21,6 @@ HEARTBEAT_EVERY = 10.0
 
 T = TypeVar("T")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?```\s*$", re.DOTALL | re.IGNORECASE)
-
-
-async def with_heartbeats(ctx: ActionContext, work: Awaitable[T]) -> T:
-    """Await `work`, heartbeating now and every `HEARTBEAT_EVERY` seconds until it ends."""
-    task = asyncio.ensure_future(work)
-    try:
-        while True:
-            ctx.heartbeat()
-            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
-            if done:
-                return task.result()
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
 
 def _object_field(ctx: ActionContext, name: str) -> dict[str, Any]:
@@ -232,8 +213,7 @@ async def chat_completion(ctx: ActionContext, params: ChatCompletionInput) -> di
     headers = _headers(ctx, base_url)
     body = build_body(ctx, params)
     query = _object_field(ctx, "query")
-    response = await with_heartbeats(
-        ctx,
+    response = await ctx.heartbeating(
         rest.request(
             ctx,
             "POST",
@@ -244,5 +224,6 @@ async def chat_completion(ctx: ActionContext, params: ChatCompletionInput) -> di
             json=body,
             service=SERVICE,
         ),
+        HEARTBEAT_EVERY,
     )
     return parse_completion(response.body, wants_json=params.wants_json)
