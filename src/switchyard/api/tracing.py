@@ -175,7 +175,7 @@ def setup_tracing(state: AppState) -> RunTracer | None:
     ):
         return None
     try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[import-not-found]
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter,
         )
     except ImportError:
