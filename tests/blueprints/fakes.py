@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import json
 import re
 import ssl
@@ -49,6 +48,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jsonschema
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from actions.live.email import make_certificate
 
 # Credentials the connections hold; each fake accepts only its own.
 SLACK_TOKEN = "xoxb-blueprint-slack-token"
@@ -2029,7 +2030,8 @@ class SmtpFake:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        self.ca_cert, key_pem = _certificate()
+        # The same self-signed certificate maker as the email action's own fake.
+        self.ca_cert, key_pem = make_certificate()
         self.received: list[Mail] = []
         fake = self
 
@@ -2083,43 +2085,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _certificate() -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1: (cert PEM, key PEM)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "blueprints SMTP")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return (
-        cert.public_bytes(serialization.Encoding.PEM).decode(),
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
-    )
 
 
 def _server_tls(cert_pem: str, key_pem: str) -> ssl.SSLContext:
