@@ -1,8 +1,9 @@
 """Event ingest: from sending `POST /api/v1/events` to the first step's start.
 
-Sends RATE events per second for SECONDS seconds to a real API server
-(uvicorn on loopback, SQLite, embedded Temporal dev server, an engine worker
-in this process, as `switchyard up` runs them), each matching one published
+Sends RATE events per second for SECONDS seconds, from a separate sender
+process (as Alertmanager or Datadog would), to a real API server (uvicorn on
+loopback, SQLite, embedded Temporal dev server, an engine worker and the run
+recorder in this process, as `switchyard up` runs them), each matching one published
 workflow. Then it reconciles: every accepted event must have exactly one
 run (zero lost, zero duplicates), and it prints p50/p99 of the time from
 sending the event (an upper bound of its acceptance) to the first step's start.
@@ -17,6 +18,7 @@ Run: `uv run python bench/triggers.py [SECONDS] [RATE]` (default 60 s, 50/s).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -36,7 +38,7 @@ from switchyard.control import auth
 from switchyard.control.db import Database, database_url
 from switchyard.definition.validate import validate_text
 from switchyard.engine.blobs import BlobStore
-from switchyard.engine.client import get_run, start_run
+from switchyard.engine.client import start_run
 from switchyard.engine.devserver import DevServer
 from switchyard.engine.worker import build_worker
 
@@ -66,9 +68,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def first_step_start(client, run_id: str) -> float:  # type: ignore[no-untyped-def]
-    handle = client.get_workflow_handle(run_id)
-    await handle.result()
-    run = await get_run(client, run_id)
+    run = await client.get_workflow_handle(run_id).result()  # the run JSON
     started = run["steps"]["first"]["started_at"]
     return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
 
@@ -84,6 +84,35 @@ async def paced(seconds: float, rate: float, send) -> None:  # type: ignore[no-u
         tasks.append(asyncio.create_task(send(n)))
         n += 1
     await asyncio.gather(*tasks)
+
+
+async def send_events(url: str, token: str, seconds: float, rate: float) -> None:
+    """The sender (a separate process, as a monitoring system is): one JSON line per event."""
+    async with httpx.AsyncClient(
+        base_url=url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+        limits=httpx.Limits(max_connections=500),
+    ) as api:
+
+        async def send(n: int) -> None:
+            event = {
+                "id": f"bench-{uuid.uuid4().hex}",
+                "title": f"host h{n} down",
+                "tags": ["team:sre"],
+                "attributes": {"host": f"h{n}"},
+            }
+            sent = time.time()
+            try:
+                answer = await api.post("/api/v1/events", json=event)
+                status, runs = answer.status_code, answer.json().get("runs", [])
+            except httpx.HTTPError:  # not answered in time: the sender would retry it
+                status, runs = 0, []
+            line = {"sent": sent, "id": event["id"], "status": status, "runs": runs}
+            sys.stdout.write(json.dumps(line) + "\n")
+
+        await paced(seconds, rate, send)
+    sys.stdout.flush()
 
 
 async def main(seconds: float, rate: float) -> None:
@@ -110,7 +139,6 @@ async def main(seconds: float, rate: float) -> None:
                 base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=60,
-                limits=httpx.Limits(max_connections=500),
             ) as api,
         ):
             put = await api.put(
@@ -131,31 +159,22 @@ async def main(seconds: float, rate: float) -> None:
             await paced(min(seconds, 20), rate, start_direct)
             base = [await first_step_start(client, r) - t for t, r in direct]
 
-            # -- through the API ------------------------------------------------
-            accepted: list[tuple[float, str, list[str]]] = []
-            refused = 0
-
-            async def send(n: int) -> None:
-                nonlocal refused
-                event = {
-                    "id": f"bench-{uuid.uuid4().hex}",
-                    "title": f"host h{n} down",
-                    "tags": ["team:sre"],
-                    "attributes": {"host": f"h{n}"},
-                }
-                sent = time.time()
-                try:
-                    answer = await api.post("/api/v1/events", json=event)
-                except httpx.HTTPError:
-                    refused += 1  # not answered in time: the sender would retry it
-                    return
-                if answer.status_code != 202:
-                    refused += 1
-                    return
-                accepted.append((sent, event["id"], answer.json()["runs"]))
-
+            # -- through the API, from another process ----------------------------
             began = time.monotonic()
-            await paced(seconds, rate, send)
+            sender = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--send",
+                f"http://127.0.0.1:{port}",
+                token,
+                str(seconds),
+                str(rate),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await sender.communicate()
+            sent = [json.loads(line) for line in out.decode().splitlines()]
+            accepted = [(e["sent"], e["id"], e["runs"]) for e in sent if e["status"] == 202]
+            refused = len(sent) - len(accepted)
             took = time.monotonic() - began
             latencies = []
             for t, _, runs in accepted:
@@ -203,5 +222,9 @@ async def main(seconds: float, rate: float) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--send"]:
+        url, token, secs, per_second = sys.argv[2:6]
+        asyncio.run(send_events(url, token, float(secs), float(per_second)))
+        sys.exit(0)
     args = [float(a) for a in sys.argv[1:3]]
     asyncio.run(main(*(args + [60.0, 50.0][len(args) :])))

@@ -71,10 +71,25 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = asyncio.Lock()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on error."""
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed on success, rolled back on error.
+
+        Args:
+            write: The transaction writes, on a hot path (event ingest, the run
+                recorder). SQLite takes one writer at a time and makes the others
+                sleep and retry in steps of up to 100 ms while holding a pooled
+                connection; under a burst that adds seconds. Write sessions of one
+                process therefore queue here, in order, instead (no effect on
+                PostgreSQL). Any session may still write: it then waits on
+                SQLite's busy timeout as before.
+        """
+        if write and self.is_sqlite:
+            async with self._writer, self.sessions() as session, session.begin():
+                yield session
+            return
         async with self.sessions() as session, session.begin():
             yield session
 

@@ -28,7 +28,8 @@ __all__ = [
     "TriggerRun",
     "count_trigger_runs",
     "get_event",
-    "insert_event",
+    "get_events",
+    "insert_events",
     "list_events",
     "pending_events",
 ]
@@ -83,29 +84,48 @@ class TriggerRun(Base):
     )
 
 
-async def insert_event(
-    session: AsyncSession, event: dict[str, Any], *, source: str, via: str
-) -> tuple[EventRecord, bool]:
-    """Store an event unless its id is known; returns (the row, whether it is new)."""
-    existing = await session.get(EventRecord, event["id"])
-    if existing is not None:
-        return existing, False
-    row = EventRecord(
-        id=event["id"],
-        source=source,
-        via=via,
-        received_at=now(),
-        status=PENDING,
-        event=event,
-        decisions=[],
-        runs=[],
+async def insert_events(
+    session: AsyncSession, events: list[tuple[dict[str, Any], str, str]]
+) -> list[bool]:
+    """Store many `(event, source, via)` at once; per event, whether it is new.
+
+    One query finds the ids already stored; an id given twice is new once.
+    """
+    ids = {event["id"] for event, _, _ in events}
+    known = set(
+        (await session.scalars(select(EventRecord.id).where(EventRecord.id.in_(ids)))).all()
     )
-    session.add(row)
-    return row, True
+    out = []
+    at = now()
+    for event, source, via in events:
+        if event["id"] in known:
+            out.append(False)
+            continue
+        known.add(event["id"])
+        session.add(
+            EventRecord(
+                id=event["id"],
+                source=source,
+                via=via,
+                received_at=at,
+                status=PENDING,
+                event=event,
+                decisions=[],
+                runs=[],
+            )
+        )
+        out.append(True)
+    return out
 
 
 async def get_event(session: AsyncSession, event_id: str) -> EventRecord | None:
     return await session.get(EventRecord, event_id)
+
+
+async def get_events(session: AsyncSession, ids: list[str]) -> dict[str, EventRecord]:
+    """The stored events among `ids`, by id (one query)."""
+    rows = await session.scalars(select(EventRecord).where(EventRecord.id.in_(set(ids))))
+    return {row.id: row for row in rows}
 
 
 async def pending_events(session: AsyncSession, *, limit: int = 100) -> list[str]:

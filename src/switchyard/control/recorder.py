@@ -20,13 +20,15 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.client import WorkflowExecutionStatus
 
 from switchyard.control import runs as store
 from switchyard.control.db import Database
@@ -68,6 +70,16 @@ class RecorderOptions:
     concurrency: int = 8
     #: Seconds a recorder's lease holds without renewal (another one takes over after).
     lease: float = 15.0
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One visibility entry: what the recorder reads of it."""
+
+    id: str
+    status: WorkflowExecutionStatus | None
+    start_time: datetime
+    close_time: datetime | None
 
 
 @dataclass
@@ -180,7 +192,7 @@ class RunRecorder:
         started = time.monotonic()
         stats = SweepStats()
         try:
-            async with self.db.session() as session:
+            async with self.db.session(write=True) as session:
                 watermark, leader = await store.take_lease(session, self.owner, self.options.lease)
         except IntegrityError:  # another recorder created the lease row first
             watermark, leader = None, False
@@ -193,7 +205,7 @@ class RunRecorder:
         running = await self._live(stats)
         await self._stragglers(running, stats)
         if new_watermark is not None:
-            async with self.db.session() as session:
+            async with self.db.session(write=True) as session:
                 await store.save_watermark(session, self.owner, new_watermark)
         stats.lag = max(stats.lags) if stats.lags else None
         stats.duration = time.monotonic() - started
@@ -247,12 +259,42 @@ class RunRecorder:
     ) -> None:
         if not items:
             return
-        async with self.db.session() as s:
+        async with self.db.session(write=True) as s:
             for run, identity in items:
                 await store.upsert_snapshot(s, run, identity=identity)
         stats.written += len(items)
 
     # ------------------------------------------------------------ closed runs
+
+    async def _listed(self, query: str) -> AsyncIterator[_Listed]:
+        """Visibility entries, read from the raw answers.
+
+        `Client.list_workflows` decodes every entry's memo and search attributes;
+        at 50 runs a second, re-listing the overlap window each sweep made that
+        the recorder's main cost. Only id, status and times are needed here.
+        """
+        token = b""
+        while True:
+            page = await self.client.workflow_service.list_workflow_executions(
+                ListWorkflowExecutionsRequest(
+                    namespace=self.client.namespace,
+                    query=query,
+                    page_size=1000,
+                    next_page_token=token,
+                )
+            )
+            for info in page.executions:
+                yield _Listed(
+                    id=info.execution.workflow_id,
+                    status=WorkflowExecutionStatus(info.status) if info.status else None,
+                    start_time=info.start_time.ToDatetime(UTC),
+                    close_time=(
+                        info.close_time.ToDatetime(UTC) if info.HasField("close_time") else None
+                    ),
+                )
+            token = page.next_page_token
+            if not token:
+                return
 
     async def _closed(self, watermark: datetime | None) -> list[Any]:
         query = f'{self._query} AND ExecutionStatus != "Running"'
@@ -260,7 +302,7 @@ class RunRecorder:
             since = watermark - timedelta(seconds=self.options.overlap)
             query += f' AND CloseTime >= "{since.isoformat()}"'
         latest: dict[str, Any] = {}
-        async for entry in self.client.list_workflows(query, page_size=1000):
+        async for entry in self._listed(query):
             if not closed_status(entry.status) or entry.close_time is None:
                 continue
             seen = latest.get(entry.id)
@@ -320,8 +362,10 @@ class RunRecorder:
     async def _live(self, stats: SweepStats) -> set[str]:
         entries = []
         query = f'{self._query} AND ExecutionStatus = "Running"'
-        async for entry in self.client.list_workflows(query, limit=self.options.max_listed):
+        async for entry in self._listed(query):
             entries.append(entry)
+            if len(entries) >= self.options.max_listed:
+                break
         running = {e.id for e in entries}
         stats.live = len(running)
         for gone in set(self._seen) - running:

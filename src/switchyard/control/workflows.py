@@ -50,6 +50,7 @@ __all__ = [
     "list_workflows",
     "publish",
     "published_definitions",
+    "published_versions",
     "resolve_version",
     "save",
 ]
@@ -367,6 +368,16 @@ async def published_definitions(session: AsyncSession) -> list[WorkflowVersion]:
         .order_by(WorkflowVersion.workflow)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def published_versions(session: AsyncSession) -> list[tuple[str, int]]:
+    """(workflow, published version number) of every workflow that has one, by name."""
+    stmt = (
+        select(WorkflowRecord.name, WorkflowRecord.published_version)
+        .where(WorkflowRecord.deleted.is_(False), WorkflowRecord.published_version.is_not(None))
+        .order_by(WorkflowRecord.name)
+    )
+    return [(name, int(number)) for name, number in (await session.execute(stmt)).all()]
 
 
 async def definitions_for_calls(session: AsyncSession) -> dict[str, dict[str, Any]]:

@@ -53,6 +53,7 @@ async def start_run(
     identity: str | None = None,
     reuse: dict[str, dict[str, Any]] | None = None,
     id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    eager: bool = True,
 ) -> WorkflowHandle[Any, dict[str, Any]]:
     """Submit a run of a checked definition.
 
@@ -99,6 +100,7 @@ async def start_run(
         id=run_id,
         id_reuse_policy=id_reuse_policy,
         task_queue=task_queue,
+        request_eager_start=eager,
         result_type=dict,
         execution_timeout=timedelta(seconds=wf.timeout + _BACKSTOP_SECONDS),
         search_attributes=attrs,

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SEARCH_ATTRIBUTES",
+    "SQLITE_PRAGMAS",
     "DevServer",
     "DevServerError",
     "find_temporal_cli",
@@ -72,6 +73,18 @@ SEARCH_ATTRIBUTES: Final[Mapping[str, str]] = {
 
 Every :class:`DevServer` registers these; a production cluster needs them
 registered once by an operator (`temporal operator search-attribute create`).
+"""
+
+SQLITE_PRAGMAS: Final[Mapping[str, str]] = {"journal_mode": "wal", "synchronous": "normal"}
+"""SQLite settings of the server's database file (the CLI allows these two).
+
+The CLI's default (rollback journal, a full fsync per transaction) holds the
+embedded server to about 15 run starts per second on a small machine; with a
+write-ahead log synced at checkpoints it takes several times that. A process
+crash (SIGKILL, OOM) loses nothing; an operating-system crash or power cut may
+lose the last transactions before a checkpoint, never corrupt the file. The
+control database makes the same choice (:mod:`switchyard.control.db`). Pass
+``sqlite_pragmas={"synchronous": "full"}`` to trade throughput for that.
 """
 
 TEMPORAL_CLI_ENV: Final = "SWITCHYARD_TEMPORAL_CLI"
@@ -168,6 +181,9 @@ class DevServer:
         log_level: Server log level (``debug``, ``info``, ``warn``, ``error``).
         executable: The `temporal` binary; defaults to :func:`find_temporal_cli`.
         extra_args: More arguments for ``temporal server start-dev``.
+        sqlite_pragmas: SQLite pragmas for ``db_filename``, merged over
+            :data:`SQLITE_PRAGMAS` (the CLI accepts ``journal_mode`` and
+            ``synchronous``).
         startup_timeout: Seconds :meth:`start` waits for the frontend before
             killing the process and raising :class:`DevServerError`.
         stop_timeout: Seconds :meth:`stop` waits after SIGTERM before SIGKILL.
@@ -188,6 +204,7 @@ class DevServer:
         log_level: str = "warn",
         executable: str | os.PathLike[str] | None = None,
         extra_args: Sequence[str] = (),
+        sqlite_pragmas: Mapping[str, str] | None = None,
         startup_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
@@ -202,6 +219,7 @@ class DevServer:
         self.ui_port = ui_port
         self.log_level = log_level
         self.extra_args: list[str] = list(extra_args)
+        self.sqlite_pragmas: dict[str, str] = {**SQLITE_PRAGMAS, **(sqlite_pragmas or {})}
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._executable = os.fspath(executable) if executable is not None else None
@@ -298,6 +316,8 @@ class DevServer:
             argv += ["--ui-ip", self.host, "--ui-port", str(self.ui_port)]
         if self.db_filename is not None:
             argv += ["--db-filename", str(self.db_filename)]
+            for pragma, value in self.sqlite_pragmas.items():
+                argv += ["--sqlite-pragma", f"{pragma}={value}"]
         if self.namespace != "default":
             argv += ["--namespace", self.namespace]
         for name, kind in self.search_attributes.items():

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -36,9 +37,10 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from switchyard.control import events as store
+from switchyard.control.batching import Batcher
 from switchyard.control.db import Database
 from switchyard.control.timestamps import now
-from switchyard.control.workflows import get_version, get_workflow, published_definitions
+from switchyard.control.workflows import get_version, get_workflow, published_versions
 from switchyard.definition.model import Workflow
 from switchyard.engine.client import start_run
 from switchyard.triggers.events import Event
@@ -74,6 +76,12 @@ class Dispatcher:
         self._event_locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[tuple[str, int], Workflow] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        #: Events this process is dispatching inline (the sweep leaves them alone).
+        self._inflight: set[str] = set()
+        # Group commit: a burst's events are stored, and their outcomes recorded,
+        # a batch per transaction (switchyard.control.batching).
+        self._stores: Batcher[tuple[Event, str], bool] = Batcher(self._store_batch)
+        self._records: Batcher[_Outcome, tuple[list[str], str]] = Batcher(self._record_batch)
         #: Counters for /metrics: events ingested, events that started a run.
         self.ingested = 0
         self.matched = 0
@@ -86,31 +94,38 @@ class Dispatcher:
         Returns:
             `{accepted: [ids], runs: [run ids], events: [{id, duplicate, status, runs}]}`.
         """
-        stored: list[tuple[str, bool]] = []
-        for event in events:
-            stored.append((event.id, await self._store(event, via)))
-        self.ingested += sum(1 for _, new in stored if new)
-        out = []
-        runs: list[str] = []
-        for event_id, new in stored:
-            started = await self.dispatch(event_id)
-            runs += started
-            async with self.db.session() as session:
-                row = await store.get_event(session, event_id)
-                status = row.status if row is not None else store.PENDING
-            out.append({"id": event_id, "duplicate": not new, "status": status, "runs": started})
-        return {"accepted": [e for e, _ in stored], "runs": runs, "events": out}
+        fresh = {event.id for event in events}
+        self._inflight |= fresh
+        try:
+            news = await asyncio.gather(*(self._store(event, via) for event in events))
+            self.ingested += sum(news)
+            out = []
+            runs: list[str] = []
+            for event, new in zip(events, news, strict=True):
+                # A new event is known here: no need to read it back (but a webhook
+                # delivery is decided against its own workflow, from the stored row).
+                known = event if new and via != "webhook" else None
+                started, status = await self._dispatch_locked(event.id, known)
+                runs += started
+                out.append(
+                    {"id": event.id, "duplicate": not new, "status": status, "runs": started}
+                )
+        finally:
+            self._inflight -= fresh
+        return {"accepted": [e.id for e in events], "runs": runs, "events": out}
 
     async def _store(self, event: Event, via: str) -> bool:
         """Commit one event; False when its id was known (a redelivery, maybe concurrent)."""
         try:
-            async with self.db.session() as session:
-                _, new = await store.insert_event(
-                    session, event.to_trigger(), source=event.source, via=via
-                )
-            return new
+            return await self._stores.submit((event, via))
         except IntegrityError:  # the same id committed concurrently: a redelivery
             return False
+
+    async def _store_batch(self, items: list[tuple[Event, str]]) -> list[bool]:
+        async with self.db.session(write=True) as session:
+            return await store.insert_events(
+                session, [(event.to_trigger(), event.source, via) for event, via in items]
+            )
 
     # -- dispatching -----------------------------------------------------------
 
@@ -120,28 +135,41 @@ class Dispatcher:
         A Temporal failure leaves the event pending with the error recorded;
         the sweep retries it.
         """
+        runs, _ = await self._dispatch_locked(event_id)
+        return runs
+
+    async def _dispatch_locked(
+        self, event_id: str, known: Event | None = None
+    ) -> tuple[list[str], str]:
+        """Dispatch one event, one dispatch at a time per event; (its runs, its status).
+
+        `known`: the event as just stored by this process (not read back).
+        """
         if self.temporal is None:
-            return []
+            return [], store.PENDING
         lock = self._event_locks.setdefault(event_id, asyncio.Lock())
         try:
             async with lock:
-                return await self._dispatch(event_id)
+                return await self._dispatch(event_id, known)
         finally:
             if not lock.locked():
                 self._event_locks.pop(event_id, None)
 
-    async def _dispatch(self, event_id: str) -> list[str]:
+    async def _dispatch(self, event_id: str, known: Event | None) -> tuple[list[str], str]:
         candidates: list[Candidate] = []
         async with self.db.session() as session:
-            row = await store.get_event(session, event_id)
-            if row is None:
-                return []
-            if row.status == store.DISPATCHED:
-                return list(row.runs or [])
-            if row.via == "webhook":
-                event, decisions = await self._webhook_decision(session, row.event)
-                return await self._finish(event_id, event, decisions)
-            event = Event.model_validate(row.event)
+            if known is not None:
+                event = known
+            else:
+                row = await store.get_event(session, event_id)
+                if row is None:
+                    return [], store.PENDING
+                if row.status == store.DISPATCHED:
+                    return list(row.runs or []), store.DISPATCHED
+                if row.via == "webhook":
+                    event, decisions = await self._webhook_decision(session, row.event)
+                    return await self._finish(event_id, event, decisions)
+                event = Event.model_validate(row.event)
             candidates = await self._candidates(session)
         if not any(_rate_limited(c.workflow) for c in candidates):
             return await self._finish(event_id, event, decide(event, candidates, _no_limit))
@@ -153,54 +181,76 @@ class Dispatcher:
             return await self._finish(event_id, event, decisions)
 
     async def _candidates(self, session: Any) -> list[Candidate]:
-        """Every published version, parsed once per (workflow, version) per process."""
+        """Every published version, read and parsed once per (workflow, version) per process.
+
+        Per event only the (workflow, published number) pairs are read; a
+        definition is loaded when its version is new to this process.
+        """
         out = []
-        for version in await published_definitions(session):
-            key = (version.workflow, version.number)
-            wf = self._parsed.get(key)
+        for name, number in await published_versions(session):
+            wf = self._parsed.get((name, number))
             if wf is None:
-                wf = self._parsed[key] = Workflow.model_validate(version.definition)
-            out.append(Candidate(wf, version.number))
+                version = await get_version(session, name, number)
+                if version is None:  # deleted since the pairs were read
+                    continue
+                wf = self._parsed[(name, number)] = Workflow.model_validate(version.definition)
+            out.append(Candidate(wf, number))
         return out
 
-    async def _finish(self, event_id: str, event: Event, decisions: list[Decision]) -> list[str]:
+    async def _finish(
+        self, event_id: str, event: Event, decisions: list[Decision]
+    ) -> tuple[list[str], str]:
         """Start the matched runs and record everything on the event."""
         try:
             started = await self._start(event, decisions)
         except Exception as exc:  # Temporal unreachable, ...: the sweep retries
             log.warning("event %s not dispatched yet: %s", event_id, exc)
-            async with self.db.session() as session:
+            async with self.db.session(write=True) as session:
                 row = await store.get_event(session, event_id)
                 if row is not None:
                     row.error = f"{type(exc).__name__}: {exc}"
-            return []
+            return [], store.PENDING
         try:
-            async with self.db.session() as session:
-                row = await store.get_event(session, event_id)
-                assert row is not None
-                at = now()
-                for decision, run_id in started:
+            runs, status = await self._records.submit(_Outcome(event_id, decisions, started))
+        except IntegrityError:  # another process recorded the same runs first
+            runs, status = [r for _, r in started], store.DISPATCHED
+        self.matched += 1 if started else 0
+        return runs, status
+
+    async def _record_batch(self, items: list[_Outcome]) -> list[tuple[list[str], str]]:
+        """Record the decisions and runs of dispatched events (one transaction)."""
+        out: list[tuple[list[str], str]] = []
+        async with self.db.session(write=True) as session:
+            rows = await store.get_events(session, [item.event_id for item in items])
+            at = now()
+            for item in items:
+                row = rows.get(item.event_id)
+                if row is None:  # deleted meanwhile: nothing to record on
+                    out.append(([r for _, r in item.started], store.DISPATCHED))
+                    continue
+                if row.status == store.DISPATCHED:  # another dispatch recorded it first
+                    out.append((list(row.runs or []), store.DISPATCHED))
+                    continue
+                for decision, run_id in item.started:
                     session.add(
                         store.TriggerRun(
                             run_id=run_id,
                             workflow=decision.workflow,
                             trigger=decision.trigger or "",
-                            event_id=event_id,
+                            event_id=item.event_id,
                             started_at=at,
                         )
                     )
-                by_workflow = {d.workflow: r for d, r in started}
+                by_workflow = {d.workflow: r for d, r in item.started}
                 row.decisions = [
-                    {**d.to_dict(), "run": by_workflow.get(d.workflow)} for d in decisions
+                    {**d.to_dict(), "run": by_workflow.get(d.workflow)} for d in item.decisions
                 ]
-                row.runs = [r for _, r in started]
+                row.runs = [r for _, r in item.started]
                 row.status = store.DISPATCHED
                 row.dispatched_at = at
                 row.error = None
-        except IntegrityError:  # another process recorded the same runs first
-            pass
-        self.matched += 1 if started else 0
-        return [r for _, r in started]
+                out.append((row.runs, store.DISPATCHED))
+        return out
 
     async def _webhook_decision(
         self, session: Any, data: dict[str, Any]
@@ -279,10 +329,10 @@ class Dispatcher:
             pending = await store.pending_events(session)
         done = 0
         for event_id in pending:
-            await self.dispatch(event_id)
-            async with self.db.session() as session:
-                row = await store.get_event(session, event_id)
-                done += 1 if row is not None and row.status == store.DISPATCHED else 0
+            if event_id in self._inflight:  # being dispatched inline right now
+                continue
+            _, status = await self._dispatch_locked(event_id)
+            done += status == store.DISPATCHED
         return done
 
     async def _sweep_forever(self) -> None:
@@ -303,6 +353,15 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What dispatching one event decided and started, to record on it."""
+
+    event_id: str
+    decisions: list[Decision]
+    started: list[tuple[Decision, str]]
 
 
 def _rate_limited(wf: Workflow) -> bool:
