@@ -249,35 +249,51 @@ async def authenticate(session: AsyncSession, text: str) -> tuple[User, Token] |
     """The user and token of a bearer token, or None when it is unknown, expired,
     revoked, or its user is disabled. Records the use (at most once a minute).
     """
-    row = (
-        await session.execute(
-            select(Token, User)
-            .join(User, User.id == Token.user_id)
-            .where(Token.hash == hash_token(text))
-        )
-    ).first()
-    if row is None:
-        return None
-    token, user = row
+    found = (await lookup_tokens(session, [text]))[0]
+    if found is not None and use_is_stale(found[1]):
+        await record_use(session, found[1].id)
+    return found
+
+
+async def lookup_tokens(session: AsyncSession, texts: list[str]) -> list[tuple[User, Token] | None]:
+    """`authenticate` for many tokens in one query, without recording their use."""
+    hashes = [hash_token(text) for text in texts]
+    rows = await session.execute(
+        select(Token, User).join(User, User.id == Token.user_id).where(Token.hash.in_(set(hashes)))
+    )
+    by_hash = {token.hash: (user, token) for token, user in rows}
     current = now()
-    if token.revoked or user.disabled:
-        return None
-    if token.expires_at is not None and token.expires_at <= current:
-        return None
-    if token.last_used_at is None or current - token.last_used_at >= LAST_USED_RESOLUTION:
-        # Conditional, so concurrent requests of one token write once.
-        await session.execute(
-            update(Token)
-            .where(Token.id == token.id)
-            .where(
-                sa.or_(
-                    Token.last_used_at.is_(None),
-                    Token.last_used_at <= current - LAST_USED_RESOLUTION,
-                )
+    out: list[tuple[User, Token] | None] = []
+    for digest in hashes:
+        found = by_hash.get(digest)
+        if found is not None:
+            user, token = found
+            expired = token.expires_at is not None and token.expires_at <= current
+            if token.revoked or user.disabled or expired:
+                found = None
+        out.append(found)
+    return out
+
+
+def use_is_stale(token: Token) -> bool:
+    """True when the token's `last_used_at` is older than its resolution (a minute)."""
+    return token.last_used_at is None or now() - token.last_used_at >= LAST_USED_RESOLUTION
+
+
+async def record_use(session: AsyncSession, token_id: str) -> None:
+    """Set `last_used_at`; conditional, so concurrent requests of one token write once."""
+    current = now()
+    await session.execute(
+        update(Token)
+        .where(Token.id == token_id)
+        .where(
+            sa.or_(
+                Token.last_used_at.is_(None),
+                Token.last_used_at <= current - LAST_USED_RESOLUTION,
             )
-            .values(last_used_at=current)
         )
-    return user, token
+        .values(last_used_at=current)
+    )
 
 
 async def list_tokens(session: AsyncSession, user_id: str | None) -> list[Token]:

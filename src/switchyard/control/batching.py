@@ -57,7 +57,12 @@ class Batcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """Queue one item; returns its result once its batch is committed."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._runner is not None and self._runner.get_loop() is not loop:
+            # Used from another event loop now (test clients make one per test):
+            # what the old loop had queued can never complete there.
+            self._queue, self._runner = [], None
+        future: asyncio.Future[R] = loop.create_future()
         # Retrieved here, so the failure of an abandoned item is not reported twice.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._queue.append((item, future))

@@ -54,6 +54,7 @@ async def start_run(
     reuse: dict[str, dict[str, Any]] | None = None,
     id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     eager: bool = True,
+    definition: dict[str, Any] | None = None,
 ) -> WorkflowHandle[Any, dict[str, Any]]:
     """Submit a run of a checked definition.
 
@@ -64,6 +65,11 @@ async def start_run(
             from the failed step takes those steps as succeeded without running them.
         id_reuse_policy: `REJECT_DUPLICATE` makes `run_id` usable once ever (a run an
             event started must never start again, even after the first has closed).
+        eager: Ask Temporal to hand the first workflow task straight back to a
+            worker of this client (same process) when it has a free slot: no
+            matching round trip before the first step. Ignored otherwise.
+        definition: `wf` already dumped to JSON (callers starting many runs of one
+            version dump it once).
 
     Raises:
         InvalidInputs: the inputs don't satisfy the declaration (one problem per field).
@@ -89,7 +95,11 @@ async def start_run(
     return await client.start_workflow(
         RUN_WORKFLOW,
         RunInput(
-            definition=wf.model_dump(mode="json", by_alias=True, exclude_none=True),
+            definition=(
+                definition
+                if definition is not None
+                else wf.model_dump(mode="json", by_alias=True, exclude_none=True)
+            ),
             inputs=inputs,
             trigger=trigger,
             version=version,

@@ -75,6 +75,8 @@ class Dispatcher:
         self._rate_lock = asyncio.Lock()
         self._event_locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[tuple[str, int], Workflow] = {}
+        #: The same definitions as JSON, as a run's input carries them.
+        self._dumped: dict[tuple[str, int], dict[str, Any]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         #: Events this process is dispatching inline (the sweep leaves them alone).
         self._inflight: set[str] = set()
@@ -82,6 +84,7 @@ class Dispatcher:
         # a batch per transaction (switchyard.control.batching).
         self._stores: Batcher[tuple[Event, str], bool] = Batcher(self._store_batch)
         self._records: Batcher[_Outcome, tuple[list[str], str]] = Batcher(self._record_batch)
+        self._published: Batcher[None, list[Candidate]] = Batcher(self._read_published)
         #: Counters for /metrics: events ingested, events that started a run.
         self.ingested = 0
         self.matched = 0
@@ -157,10 +160,11 @@ class Dispatcher:
 
     async def _dispatch(self, event_id: str, known: Event | None) -> tuple[list[str], str]:
         candidates: list[Candidate] = []
-        async with self.db.session() as session:
-            if known is not None:
-                event = known
-            else:
+        if known is not None:
+            event = known
+            candidates = await self._published.submit(None)
+        else:
+            async with self.db.session() as session:
                 row = await store.get_event(session, event_id)
                 if row is None:
                     return [], store.PENDING
@@ -170,7 +174,7 @@ class Dispatcher:
                     event, decisions = await self._webhook_decision(session, row.event)
                     return await self._finish(event_id, event, decisions)
                 event = Event.model_validate(row.event)
-            candidates = await self._candidates(session)
+                candidates = await self._candidates(session)
         if not any(_rate_limited(c.workflow) for c in candidates):
             return await self._finish(event_id, event, decide(event, candidates, _no_limit))
         # Rate limits count the runs started before: one dispatch at a time here.
@@ -179,6 +183,12 @@ class Dispatcher:
                 counts = await self._rate_counts(session, candidates)
             decisions = decide(event, candidates, _rate_check(counts))
             return await self._finish(event_id, event, decisions)
+
+    async def _read_published(self, items: list[None]) -> list[list[Candidate]]:
+        """The candidates, read once for the dispatches that queued while the last read ran."""
+        async with self.db.session() as session:
+            candidates = await self._candidates(session)
+        return [candidates] * len(items)
 
     async def _candidates(self, session: Any) -> list[Candidate]:
         """Every published version, read and parsed once per (workflow, version) per process.
@@ -306,6 +316,12 @@ class Dispatcher:
             )
             trigger = {"type": event.source, "id": decision.trigger, "event": payload}
             assert decision.definition is not None
+            key = (decision.workflow, decision.version)
+            dumped = self._dumped.get(key)
+            if dumped is None:
+                dumped = self._dumped[key] = decision.definition.model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                )
             # Started by an earlier attempt (crash, concurrent dispatch): the same run.
             with contextlib.suppress(WorkflowAlreadyStartedError):
                 await start_run(
@@ -317,6 +333,7 @@ class Dispatcher:
                     version=decision.version,
                     run_id=run_id,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    definition=dumped,
                 )
             started.append((decision, run_id))
         return started
