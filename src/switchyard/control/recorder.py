@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from switchyard.control import runs as store
 from switchyard.control.db import Database
@@ -39,6 +40,7 @@ from switchyard.control.runs_live import (
     live_state,
     lost_run,
     read_run,
+    short_history,
     start_input,
     step_kinds,
 )
@@ -349,10 +351,20 @@ class RunRecorder:
         self, entry: Any, row: store.Run | None
     ) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
         previous = store.run_json(row) if row is not None else None
+        short = None
+        if entry.status == WorkflowExecutionStatus.COMPLETED:
+            with contextlib.suppress(RPCError, TimeoutError):
+                short = await short_history(self.client, entry.id)
         run = await final_snapshot(
-            self.client, entry.id, entry.status, entry.close_time, previous, entry.start_time
+            self.client,
+            entry.id,
+            entry.status,
+            entry.close_time,
+            previous,
+            entry.start_time,
+            result=short[1] if short else None,
         )
-        inp = await start_input(self.client, entry.id) or {}
+        inp = short[0] if short else (await start_input(self.client, entry.id) or {})
         run.pop("identity", None)
         run.pop("rerun_of", None)
         return run, inp.get("identity"), step_kinds(inp.get("definition") or {})

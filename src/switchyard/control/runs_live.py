@@ -119,18 +119,20 @@ async def final_snapshot(
     close_time: datetime | None,
     previous: dict[str, Any] | None = None,
     start_time: datetime | None = None,
+    result: Any = None,
 ) -> dict[str, Any]:
     """The run JSON of a closed run: its result, else `previous` ended with the close status.
 
     `start_time` (the execution's, from visibility) stands in for a run start
-    time that neither `previous` nor the run's input has.
+    time that neither `previous` nor the run's input has. `result`: the run's
+    result when the caller has read it already (`short_history`).
     """
     handle = client.get_workflow_handle(run_id)
-    if status in (WorkflowExecutionStatus.COMPLETED, None):
+    if result is None and status in (WorkflowExecutionStatus.COMPLETED, None):
         with contextlib.suppress(Exception):
             result = await asyncio.wait_for(handle.result(), READ_TIMEOUT)
-            if isinstance(result, dict) and result.get("status"):
-                return resolve_refs(result)
+    if isinstance(result, dict) and result.get("status"):
+        return resolve_refs(result)
     base = dict(previous or {})
     if not base.get("workflow"):
         base.update(bare_run(run_id, await start_input(client, run_id) or {}, start_time))
@@ -209,6 +211,38 @@ async def start_input(client: Client, run_id: str) -> dict[str, Any] | None:
         return None
     values = await client.data_converter.decode(payloads[:1], [dict])
     return values[0] if values and isinstance(values[0], dict) else None
+
+
+async def short_history(
+    client: Client, run_id: str, *, limit: int = 64
+) -> tuple[dict[str, Any], Any] | None:
+    """`(start input, result)` of a completed run whose history fits in one page of
+    `limit` events, in one call (the recorder's common case: two calls otherwise,
+    `start_input` and the result); None when the history is longer or not complete.
+    """
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=run_id),
+        maximum_page_size=limit,
+    )
+    response = await asyncio.wait_for(
+        client.workflow_service.get_workflow_execution_history(request), READ_TIMEOUT
+    )
+    events = response.history.events
+    if response.next_page_token or not events:
+        return None
+    first, last = events[0], events[-1]
+    if not first.HasField("workflow_execution_started_event_attributes") or not last.HasField(
+        "workflow_execution_completed_event_attributes"
+    ):
+        return None
+    given = list(first.workflow_execution_started_event_attributes.input.payloads)[:1]
+    returned = list(last.workflow_execution_completed_event_attributes.result.payloads)[:1]
+    if not given or not returned:
+        return None
+    [inp] = await client.data_converter.decode(given, [dict])
+    [result] = await client.data_converter.decode(returned, [dict])
+    return (inp if isinstance(inp, dict) else {}), result
 
 
 def bare_run(
