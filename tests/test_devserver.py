@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +84,16 @@ def test_command_line_renders_flags() -> None:
     assert '--dynamic-config-value some.string="x"' in joined
     assert "--dynamic-config-value flag=true" in joined
     assert server.address == "127.0.0.1:7777"
+    # The database file gets a write-ahead log (engine/devserver.py, SQLITE_PRAGMAS).
+    assert "--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal" in joined
+
+
+def test_sqlite_pragmas_can_be_overridden_and_need_a_file() -> None:
+    server = DevServer(port=1, db_filename="/d/t.sqlite", sqlite_pragmas={"synchronous": "full"})
+    joined = " ".join(server.command())
+    assert "--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=full" in joined
+    memory = DevServer(port=1)
+    assert "--sqlite-pragma" not in memory.command()  # nothing to tune in memory
 
 
 def test_in_memory_server_has_no_db_flag_and_no_port_before_start() -> None:
@@ -187,6 +198,9 @@ async def test_run_survives_a_server_restart(tmp_path: Path) -> None:
             assert await asyncio.wait_for(handle.result(), timeout=120) == "Hello, restart!"
     assert not server.running
     assert "=== " in (tmp_path / "temporal.log").read_text()  # output went to the log file
+    # The journal mode is stored in the file: the server really ran with a WAL.
+    with sqlite3.connect(tmp_path / "t.sqlite") as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 async def test_run_survives_a_hard_kill(tmp_path: Path) -> None:

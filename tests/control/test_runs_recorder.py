@@ -100,6 +100,41 @@ async def test_discovers_and_records_runs_started_elsewhere(
     assert (again.finalized, again.written) == (0, 0)
 
 
+async def test_a_long_history_is_read_in_two_calls_with_the_same_record(
+    database: Database,
+    client: Client,
+    task_queue: str,
+    tmp_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`short_history` reads input and result at once for a short history; a longer
+    one (here: more than 2 events) goes through `start_input` and the result."""
+    from switchyard.control import recorder as recorder_module
+    from switchyard.control.runs_live import short_history
+
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(
+            client, parse(ECHO), {"n": 1}, task_queue=task_queue, identity="u-7"
+        )
+        await engine.wait_result(handle)
+    found = await short_history(client, handle.id)
+    assert found is not None
+    inp, result = found
+    assert inp["identity"] == "u-7" and inp["definition"]["name"] == "echo-twice"
+    assert result["status"] == "succeeded" and result["outputs"] == {"n": 2}
+    assert await short_history(client, handle.id, limit=2) is None
+
+    async def too_long(client: Client, run_id: str) -> None:
+        return await short_history(client, run_id, limit=2)
+
+    monkeypatch.setattr(recorder_module, "short_history", too_long)
+    stats = await recorder(database, client, task_queue).sweep()
+    assert stats.finalized == 1
+    row = await stored(database, handle.id)
+    assert row is not None
+    assert (row.status, row.identity, row.outputs) == ("succeeded", "u-7", {"n": 2})
+
+
 async def test_live_snapshots_then_the_final_one(
     client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
 ) -> None:

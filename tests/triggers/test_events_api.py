@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from switchyard.control.db import Database
@@ -103,6 +104,48 @@ async def test_concurrent_deliveries_start_one_run(
         w async for w in client.list_workflows(f"WorkflowId = '{event_run_id(heal, event['id'])}'")
     ]
     assert len(runs) == 1
+
+
+BURST = """
+name: {name}
+inputs:
+  n: {{type: string, required: true}}
+triggers:
+  - monitor:
+      match: "Trigger.event.tags.includes('burst')"
+    inputs: {{n: "{{{{ Trigger.event.title }}}}"}}
+steps:
+  - id: s
+    transform: "Inputs.n"
+"""
+
+
+async def test_a_burst_shares_transactions_and_starts_one_run_per_event(
+    admin: httpx.AsyncClient, client: Client, trigger_app: FastAPI
+) -> None:
+    """40 events at once (one of them delivered twice): each answered with its own run,
+    each recorded as dispatched, and stored in fewer transactions than events."""
+    name = await publish(admin, BURST)
+    events = [
+        {"id": f"ev-{uuid.uuid4().hex}", "title": f"e{i}", "tags": ["burst"]} for i in range(40)
+    ]
+    dispatcher = trigger_app.state.switchyard.extras["dispatcher"]
+    batches_before = dispatcher._stores.batches
+    answers = await asyncio.gather(
+        *(admin.post("/api/v1/events", json=e) for e in [*events, events[7]])
+    )
+    assert {a.status_code for a in answers} == {202}
+    for event, answer in zip([*events, events[7]], answers, strict=True):
+        assert answer.json()["runs"] == [event_run_id(name, event["id"])]
+    assert sorted(a.json()["events"][0]["duplicate"] for a in answers) == [False] * 40 + [True]
+    assert 1 <= dispatcher._stores.batches - batches_before < 40
+    outputs = await asyncio.gather(*(result(client, event_run_id(name, e["id"])) for e in events))
+    assert [o["steps"]["s"]["output"] for o in outputs] == [e["title"] for e in events]
+    listed = (await admin.get("/api/v1/events?limit=500")).json()["items"]
+    mine = {e["id"]: e for e in listed if e["id"] in {ev["id"] for ev in events}}
+    assert len(mine) == 40
+    assert {e["status"] for e in mine.values()} == {"dispatched"}
+    assert all(len(e["runs"]) == 1 for e in mine.values())
 
 
 async def test_rate_limit_and_adapter(admin: httpx.AsyncClient, client: Client) -> None:
