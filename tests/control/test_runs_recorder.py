@@ -161,6 +161,27 @@ async def test_live_snapshots_then_the_final_one(
     assert row.snapshot["steps"]["done"]["output"] == "approved by boss"
 
 
+async def test_a_run_is_read_live_only_once_it_has_run_for_live_after(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    """Runs that end quickly are recorded once, at their end: no live reads as they start."""
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(client, parse(APPROVAL), {}, task_queue=task_queue)
+        patient = recorder(sqlite_db, client, task_queue, live_after=3600.0)
+        stats = await patient.sweep()
+        assert (stats.live, stats.polled) == (1, 0)  # listed as running, not read
+        assert await stored(sqlite_db, handle.id) is None
+        eager = recorder(sqlite_db, client, task_queue, live_after=0.0)
+
+        async def read() -> bool:
+            await eager.sweep()
+            row = await stored(sqlite_db, handle.id)
+            return row is not None and row.status == "waiting"
+
+        await eventually(read)
+        await client.get_workflow_handle(handle.id).terminate("test over")
+
+
 async def test_a_run_finished_while_no_recorder_ran_is_recorded_at_the_next_start(
     client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
 ) -> None:

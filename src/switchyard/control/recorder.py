@@ -66,6 +66,8 @@ class RecorderOptions:
     max_listed: int = 10_000
     overlap: float = 10.0
     refresh: float = 30.0
+    #: Seconds a run must have been running before its live state is read.
+    live_after: float = 2.0
     orphan_after: float = 300.0
     #: Seconds a `state` query may take (a run whose worker is gone does not answer).
     query_timeout: float = 5.0
@@ -382,7 +384,13 @@ class RunRecorder:
         stats.live = len(running)
         for gone in set(self._seen) - running:
             del self._seen[gone]
-        stored = await self._statuses(sorted(running))
+        # A run younger than `live_after` is left for later: most end within it and
+        # are then recorded once, from their result. Reading each as it starts
+        # (a describe, a `state` query that a worker answers, the start input)
+        # would cost most when runs arrive fastest, and slow them further.
+        settled = now() - timedelta(seconds=self.options.live_after)
+        entries = [e for e in entries if e.start_time <= settled]
+        stored = await self._statuses(sorted(e.id for e in entries))
 
         def order(entry: Any) -> tuple[int, float]:
             seen = self._seen.get(entry.id)
