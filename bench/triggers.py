@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 FLOW = """
@@ -281,6 +282,10 @@ async def main(seconds: float, rate: float) -> None:
         f"  direct start:  {direct_cpu[0] / max(len(direct), 1) * 1000:6.1f} / "
         f"{direct_cpu[1] / max(len(direct), 1) * 1000:6.1f}"
     )
+    edges = [0.25, 0.5, 1, 2, 5, 10, 20, 40, float("inf")]
+    counts = [sum(low <= v < high for v in latencies) for low, high in pairwise([0, *edges])]
+    shown = "  ".join(f"<{e:g}: {c}" for e, c in zip(edges, counts, strict=True))
+    print(f"  how many (s): {shown}")
     print(
         f"mean {statistics.mean(latencies) * 1000:.1f} ms; goal p99 < 1000 ms: "
         f"{'met' if pct(latencies, 0.99) < 1 else 'NOT met'}"
