@@ -190,27 +190,18 @@ def closed_status(status: WorkflowExecutionStatus | None) -> bool:
 
 async def start_input(client: Client, run_id: str) -> dict[str, Any] | None:
     """The `RunInput` the current execution started with (as JSON), or None."""
-    request = GetWorkflowExecutionHistoryRequest(
-        namespace=client.namespace,
-        execution=WorkflowExecution(workflow_id=run_id),
-        maximum_page_size=1,
-    )
     try:
-        response = await asyncio.wait_for(
-            client.workflow_service.get_workflow_execution_history(request), READ_TIMEOUT
-        )
+        events = await _history_page(client, run_id, 1)
     except RPCError as exc:
         if _not_found(exc):
             return None
         raise
-    if not response.history.events:
+    if not events:
         return None
-    attrs = response.history.events[0].workflow_execution_started_event_attributes
-    payloads = list(attrs.input.payloads)
-    if not payloads:
-        return None
-    values = await client.data_converter.decode(payloads[:1], [dict])
-    return values[0] if values and isinstance(values[0], dict) else None
+    inp = await _first_payload(
+        client, events[0].workflow_execution_started_event_attributes.input.payloads
+    )
+    return inp if isinstance(inp, dict) else None
 
 
 async def short_history(
@@ -220,29 +211,42 @@ async def short_history(
     `limit` events, in one call (the recorder's common case: two calls otherwise,
     `start_input` and the result); None when the history is longer or not complete.
     """
-    request = GetWorkflowExecutionHistoryRequest(
-        namespace=client.namespace,
-        execution=WorkflowExecution(workflow_id=run_id),
-        maximum_page_size=limit,
-    )
-    response = await asyncio.wait_for(
-        client.workflow_service.get_workflow_execution_history(request), READ_TIMEOUT
-    )
-    events = response.history.events
-    if response.next_page_token or not events:
+    events = await _history_page(client, run_id, limit, whole=True)
+    if not events:
         return None
     first, last = events[0], events[-1]
     if not first.HasField("workflow_execution_started_event_attributes") or not last.HasField(
         "workflow_execution_completed_event_attributes"
     ):
         return None
-    given = list(first.workflow_execution_started_event_attributes.input.payloads)[:1]
-    returned = list(last.workflow_execution_completed_event_attributes.result.payloads)[:1]
+    given = first.workflow_execution_started_event_attributes.input.payloads
+    returned = last.workflow_execution_completed_event_attributes.result.payloads
     if not given or not returned:
         return None
-    [inp] = await client.data_converter.decode(given, [dict])
-    [result] = await client.data_converter.decode(returned, [dict])
-    return (inp if isinstance(inp, dict) else {}), result
+    inp = await _first_payload(client, given)
+    return (inp if isinstance(inp, dict) else {}), await _first_payload(client, returned)
+
+
+async def _history_page(client: Client, run_id: str, size: int, *, whole: bool = False) -> Any:
+    """The first `size` events of the current execution's history; with `whole`,
+    an empty list when there are more (the history does not fit in one page)."""
+    request = GetWorkflowExecutionHistoryRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=run_id),
+        maximum_page_size=size,
+    )
+    response = await asyncio.wait_for(
+        client.workflow_service.get_workflow_execution_history(request), READ_TIMEOUT
+    )
+    if whole and response.next_page_token:
+        return []
+    return response.history.events
+
+
+async def _first_payload(client: Client, payloads: Any) -> Any:
+    """The first payload decoded as JSON, or None when there is none."""
+    values = await client.data_converter.decode(list(payloads)[:1], [dict]) if payloads else []
+    return values[0] if values else None
 
 
 def bare_run(
