@@ -11,13 +11,15 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 
 from switchyard.api.errors import ApiError
+from switchyard.control.timestamps import parse_time
 
-__all__ = ["Cursor", "Limit", "decode_cursor", "encode_cursor", "page"]
+__all__ = ["Cursor", "Limit", "decode_cursor", "encode_cursor", "page", "query_time"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -81,3 +83,17 @@ def page(
         "items": [render(row) for row in rows],
         "next_cursor": encode_cursor(key(rows[-1])) if more and rows else None,
     }
+
+
+def query_time(value: str | None, name: str) -> datetime | None:
+    """A query parameter (or cursor part) `name` as an RFC 3339 time; a located 422 if not."""
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except (ValueError, OverflowError):
+        raise ApiError(
+            422,
+            f"{name}: not an RFC 3339 time: {value!r}",
+            problems=[{"location": name, "message": f"not an RFC 3339 time: {value!r}"}],
+        ) from None

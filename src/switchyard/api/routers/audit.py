@@ -7,35 +7,19 @@ ending in `*`: `workflow.*`, `workflow:nightly*`), `since` (inclusive) and
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from switchyard.api.auth import Principal, TxSession, require
-from switchyard.api.errors import ApiError
 from switchyard.api.inputs import reject_nul
-from switchyard.api.pagination import Cursor, Limit, decode_cursor, page
+from switchyard.api.pagination import Cursor, Limit, decode_cursor, page, query_time
 from switchyard.control import audit
 from switchyard.control.permissions import Permission as P
-from switchyard.control.timestamps import parse_time
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(reject_nul)])
 
 Filter = Annotated[str | None, Query(max_length=200)]
-
-
-def _time(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except (ValueError, OverflowError):
-        raise ApiError(
-            422,
-            f"{name}: not an RFC 3339 time: {value!r}",
-            problems=[{"location": name, "message": f"not an RFC 3339 time: {value!r}"}],
-        ) from None
 
 
 @router.get("/api/v1/audit")
@@ -57,8 +41,8 @@ async def list_audit(
         actor=actor,
         action=action,
         resource=resource,
-        since=_time(since, "since"),
-        until=_time(until, "until"),
+        since=query_time(since, "since"),
+        until=query_time(until, "until"),
         before_id=after[0] if after else None,
         limit=limit + 1,
     )

@@ -8,7 +8,6 @@ they started (for a redelivered event, the runs it started the first time).
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,10 +18,9 @@ from switchyard.api.app import AppState, on_shutdown, on_startup
 from switchyard.api.auth import Principal, TxSession, require
 from switchyard.api.deps import StateDep
 from switchyard.api.errors import ApiError
-from switchyard.api.pagination import Cursor, Limit, decode_cursor, page
+from switchyard.api.pagination import Cursor, Limit, decode_cursor, page, query_time
 from switchyard.control import events as store
 from switchyard.control.permissions import Permission as P
-from switchyard.control.timestamps import parse_time
 from switchyard.triggers.adapters import ADAPTERS
 from switchyard.triggers.dispatcher import Dispatcher
 from switchyard.triggers.events import Event, EventError, parse_events
@@ -131,19 +129,6 @@ async def post_native_events(
     return await _accept(state, events, adapter)
 
 
-def _time(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except (ValueError, OverflowError):
-        raise ApiError(
-            422,
-            f"{name}: not an RFC 3339 time",
-            problems=[{"location": name, "message": f"not an RFC 3339 time: {value!r}"}],
-        ) from None
-
-
 @router.get("/api/v1/events")
 async def list_events(
     session: TxSession,
@@ -155,7 +140,7 @@ async def list_events(
 ) -> dict[str, Any]:
     """Ingested events, newest first, with the runs they started."""
     after = decode_cursor(cursor, (str, str))
-    before = (_time(after[0], "cursor"), after[1]) if after else None
+    before = (query_time(after[0], "cursor"), after[1]) if after else None
     rows = await store.list_events(
         session,
         limit=limit + 1,
