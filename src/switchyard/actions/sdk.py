@@ -5,8 +5,8 @@ declared with `@action(...)`: its type name, typed input (and optional
 output) model, the named options class that gives its timeouts and retries
 (`switchyard.engine.options`), and the connection type it accepts.
 
-Import cost matters: `get_action` runs inside the Temporal workflow sandbox
-(passed through) to pick a step's options class, and the CLI imports this
+Import cost matters: `get_action` runs in workflow code to pick a step's
+options class, and the CLI imports this
 package. So nothing here imports httpx or temporalio at import time, and the
 built-in catalogue is imported on first lookup, not on package import.
 """
@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import importlib
 import logging
 import re
-import sys
 from collections.abc import Awaitable, Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -345,8 +344,8 @@ def action(
         existing = _REGISTRY.get(type)
         if existing is not None and _origin(existing.func) != _origin(func):
             raise ValueError(f"action {type!r} is already registered by {_origin(existing.func)}")
-        # Same origin: a module imported twice (e.g. once inside the workflow
-        # sandbox) re-registers the same action; keep the newest.
+        # Same origin: a module imported twice (e.g. reloaded by a test)
+        # re-registers the same action; keep the newest.
         _REGISTRY[type] = spec
         return func
 
@@ -363,22 +362,12 @@ def register_provider(provider: ActionProvider) -> None:
 
 
 def load_builtins() -> None:
-    """Import the built-in catalogue (idempotent). Workers call it at start-up.
-
-    When first called inside the workflow sandbox, the modules are imported
-    passed through, so they register into this (host) registry once.
-    """
+    """Import the built-in catalogue (idempotent). Workers call it at start-up."""
     global _loaded
     if _loaded:
         return
-    # Only a process that imported temporalio.workflow can be in the sandbox;
-    # the CLI (`switchyard validate`) never pays for importing it.
-    wf = sys.modules.get("temporalio.workflow")
-    with wf.unsafe.imports_passed_through() if wf is not None else nullcontext():
-        for name in BUILTIN_MODULES:
-            # `__import__`, not importlib.import_module: the sandbox only
-            # applies pass-through to imports that go through `__import__`.
-            __import__(name)
+    for name in BUILTIN_MODULES:
+        importlib.import_module(name)
     _loaded = True
 
 
@@ -390,10 +379,9 @@ _plugins_loaded = False
 def load_plugins() -> dict[str, str]:
     """Import third-party packs: the `switchyard.actions` entry-point group.
 
-    Called by the worker, the CLI and the API at start-up, never inside the
-    workflow sandbox (reading package metadata there is not deterministic).
-    The registry is passed through to the sandbox, so actions registered
-    here are visible to workflows. A pack that fails to import is skipped
+    Called by the worker, the CLI and the API at start-up, never from workflow
+    code (reading package metadata there is not deterministic): workflows see
+    the actions registered here. A pack that fails to import is skipped
     and reported (returned, logged, `PLUGIN_ERRORS`): one broken pack must
     not take the worker down.
 

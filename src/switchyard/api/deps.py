@@ -22,7 +22,13 @@ def get_state(request: Request) -> AppState:
     return request.app.state.switchyard  # type: ignore[no-any-return]
 
 
-StateDep = Annotated[AppState, Depends(get_state)]
+# Dependencies are `async def` even without awaiting: FastAPI runs a plain `def`
+# dependency on its thread pool, a thread hand-off per request for a field read.
+async def _state(request: Request) -> AppState:
+    return get_state(request)
+
+
+StateDep = Annotated[AppState, Depends(_state)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
@@ -37,7 +43,7 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_temporal(state: StateDep) -> Any:
+async def get_temporal(state: StateDep) -> Any:
     if state.temporal is None:
         raise ApiError(503, "Temporal is not configured for this API", type="Unavailable")
     return state.temporal

@@ -203,6 +203,8 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
     """
     import uvicorn
 
+    from switchyard.heap import freeze_startup_objects
+
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -216,6 +218,7 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
             exc = task.exception() if not task.cancelled() else None
             raise RuntimeError(f"the API did not start: {exc!r}")
         await asyncio.sleep(0.02)
+    freeze_startup_objects()
     try:
         yield server
     finally:

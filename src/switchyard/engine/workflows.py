@@ -624,9 +624,11 @@ _MISSING = object()
 def _resolve_blob(value: Any) -> Any:
     """The value behind a blob reference (or the value itself): content-addressed, so
     reading it from workflow code is as deterministic as the history."""
-    from switchyard.engine.blobs import default_store
+    from switchyard.engine.blobs import BlobStore, default_store
 
-    return default_store().resolve(value)
+    # The store comes from the environment: read it only for a reference (most
+    # values are not, and the sandbox makes every environment read slow).
+    return default_store().resolve(value) if BlobStore.is_ref(value) else value
 
 
 async def _cancel(task: asyncio.Future[Any]) -> None:
