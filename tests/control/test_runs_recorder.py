@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from control.runs_support import (
 from switchyard.control import runs
 from switchyard.control.db import Database, database_url
 from switchyard.control.recorder import RecorderOptions, RunRecorder, SweepStats
+from switchyard.control.timestamps import now
 from switchyard.engine import client as engine
 
 pytestmark = pytest.mark.temporal
@@ -219,6 +222,28 @@ async def test_work_per_sweep_is_bounded_and_the_watermark_waits(
     # A restarted recorder starts from the stored watermark: nothing left to do.
     stats = await recorder(sqlite_db, client, task_queue, max_final=1).sweep()
     assert stats.finalized == 0
+
+
+async def test_a_run_visible_too_late_for_the_recent_listing_is_recorded_when_settled(
+    client: Client, task_queue: str, tmp_data_dir: Path, sqlite_db: Database
+) -> None:
+    rec = recorder(sqlite_db, client, task_queue, overlap=3.0)
+    await rec.sweep()  # as leader from now on: later sweeps list recent closes only
+    async with worker(client, task_queue, tmp_data_dir):
+        handle = await engine.start_run(client, parse(ECHO), {}, task_queue=task_queue)
+        await engine.wait_result(handle)
+    closed = (await client.get_workflow_handle(handle.id).describe()).close_time
+    assert closed is not None
+    # As if the last listing had run well after the close without seeing the run
+    # (its visibility record late): the recent listing no longer reaches it...
+    rec._recent = closed + timedelta(seconds=rec.options.recent_overlap + 1)
+    stats = await rec.sweep()
+    assert stats.finalized == 0 and await stored(sqlite_db, handle.id) is None
+    # ...and the settled listing finds it once `overlap` has passed its close.
+    await asyncio.sleep(max(0.0, (closed - now()).total_seconds() + rec.options.overlap + 0.5))
+    stats = await rec.sweep()
+    assert stats.finalized == 1
+    assert await final(sqlite_db, handle.id) is not None
 
 
 async def test_terminated_and_deleted_runs(
