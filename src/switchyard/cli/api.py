@@ -203,7 +203,7 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
     """
     import uvicorn
 
-    from switchyard.heap import freeze_startup_objects
+    from switchyard.heap import tune_garbage_collector
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -218,7 +218,7 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
             exc = task.exception() if not task.cancelled() else None
             raise RuntimeError(f"the API did not start: {exc!r}")
         await asyncio.sleep(0.02)
-    freeze_startup_objects()
+    tune_garbage_collector()
     try:
         yield server
     finally:

@@ -49,7 +49,7 @@ async def _worker(address: str, task_queue: str, definitions: Path | None, data_
 
     from switchyard.engine.converter import connect
     from switchyard.engine.worker import build_worker
-    from switchyard.heap import freeze_startup_objects
+    from switchyard.heap import tune_garbage_collector
 
     client = await connect(address)
     stop = asyncio.Event()
@@ -61,7 +61,7 @@ async def _worker(address: str, task_queue: str, definitions: Path | None, data_
         # `call:` targets from --definitions, every connection usable.
         async with build_worker(client, task_queue, definitions=definitions):
             print(f"worker polling {task_queue!r} on {address}", flush=True)
-            freeze_startup_objects()
+            tune_garbage_collector()
             await stop.wait()
         return
     from switchyard.control.db import Database, database_url
@@ -85,7 +85,7 @@ async def _worker(address: str, task_queue: str, definitions: Path | None, data_
                 f"worker polling {task_queue!r} on {address} (database {db.url.split('@')[-1]})",
                 flush=True,
             )
-            freeze_startup_objects()
+            tune_garbage_collector()
             await stop.wait()
     finally:
         from_db.close()

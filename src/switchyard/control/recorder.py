@@ -20,9 +20,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -233,13 +234,18 @@ class RunRecorder:
         self._notify("swept", stats)
         return stats
 
-    async def _bounded(self, jobs: Iterable[Awaitable[Any]]) -> list[Any]:
+    async def _bounded(self, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
+        """Run the jobs, `concurrency` at a time; each one's result or exception.
+
+        Jobs are callables, so that one the sweep's cancellation reaches before
+        its turn is never made (a coroutine made and never awaited warns).
+        """
         sem = asyncio.Semaphore(self.options.concurrency)
 
-        async def one(job: Awaitable[Any]) -> Any:
+        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
             async with sem:
                 try:
-                    return await job
+                    return await job()
                 except Exception as exc:
                     return exc
 
@@ -360,7 +366,7 @@ class RunRecorder:
         todo = [e for e in closed if statuses.get(e.id) not in store.FINAL]
         batch, later = todo[: self.options.max_final], todo[self.options.max_final :]
         stored = await self._rows([e.id for e in batch if e.id in statuses])
-        results = await self._bounded(self._final_one(e, stored.get(e.id)) for e in batch)
+        results = await self._bounded(partial(self._final_one, e, stored.get(e.id)) for e in batch)
         done: list[tuple[dict[str, Any], str | None, dict[str, Any], bool]] = []
         pending: list[Any] = list(later)
         for entry, result in zip(batch, results, strict=True):
@@ -435,7 +441,9 @@ class RunRecorder:
         ranked = sorted(entries, key=order)
         batch = ranked[: self.options.max_live]
         stats.backlog += len(ranked) - len(batch)
-        results = await self._bounded(self._live_one(e.id, e.id not in stored) for e in batch)
+        results = await self._bounded(
+            partial(self._live_one, e.id, e.id not in stored) for e in batch
+        )
         writes: list[tuple[dict[str, Any], str | None]] = []
         for result in results:
             if isinstance(result, Exception):
@@ -508,7 +516,9 @@ class RunRecorder:
                 )
             ).all()
         rows = [r for r in rows if r.id not in running]
-        results = await self._bounded(read_run(self.client, r.id, store.run_json(r)) for r in rows)
+        results = await self._bounded(
+            partial(read_run, self.client, r.id, store.run_json(r)) for r in rows
+        )
         writes: list[tuple[dict[str, Any], str | None]] = []
         for row, found in zip(rows, results, strict=True):
             if isinstance(found, Exception):
