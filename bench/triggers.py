@@ -358,8 +358,9 @@ async def main(seconds: float, rate: float) -> None:
     )
     print(f"  {pauses.summary()}")
     print(
-        f"mean {statistics.mean(latencies) * 1000:.1f} ms; goal p99 < 1000 ms (from sending): "
-        f"{'met' if pct(latencies, 0.99) < 1 else 'NOT met'}"
+        f"mean {statistics.mean(latencies) * 1000:.1f} ms; goal p99 < 1000 ms: "
+        f"from acceptance {'met' if pct(from_accepted, 0.99) < 1 else 'NOT met'}, "
+        f"from sending {'met' if pct(latencies, 0.99) < 1 else 'NOT met'}"
     )
     sys.stdout.flush()
     os._exit(0)  # native Temporal threads: leave without interpreter finalization

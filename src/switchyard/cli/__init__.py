@@ -27,6 +27,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("switchyard.cli.worker", "worker"),
     "approve": ("switchyard.cli.approve", "approve"),
     "api": ("switchyard.cli.api", "api"),
+    "runner": ("switchyard.cli.runner", "runner"),
 }
 
 # command group name -> (module, typer sub-app): `switchyard connection create ...`.

@@ -14,9 +14,10 @@ so the workflow can rebuild `Steps.<id>.error` without parsing messages.
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import BaseModel
@@ -140,10 +141,14 @@ class ActionActivities:
         connections: ConnectionResolver,
         blobs: BlobStore,
         connection_check: ConnectionCheck | None = None,
+        allow: Sequence[str] | None = None,
     ) -> None:
         self._connections = connections
         self._blobs = blobs
         self._check = connection_check
+        #: Action type patterns (`fnmatch`, e.g. `http.*`) a private runner runs;
+        #: None runs every action.
+        self._allow = None if allow is None else tuple(allow)
 
     @activity.defn(name="switchyard.action")
     async def run_action(self, call: ActionCall) -> ActionResult:
@@ -178,6 +183,14 @@ class ActionActivities:
     async def _prepare(
         self, call: ActionCall, attempt: int, timeout: timedelta | None
     ) -> tuple[ActionSpec, BaseModel, ActionContext]:
+        if self._allow is not None and not any(fnmatchcase(call.action, p) for p in self._allow):
+            raise StepFailure(
+                errors.PERMISSION_DENIED,
+                f"this runner does not run {call.action!r} "
+                f"(allowed: {', '.join(self._allow) or 'nothing'})",
+                {"action": call.action, "allowed": list(self._allow)},
+                retryable=False,
+            )
         try:
             spec = get_action(call.action)
         except KeyError:

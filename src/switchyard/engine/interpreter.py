@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         LoopResult,
         RunInput,
         ScriptCall,
+        runner_queue,
     )
 
 #: Activities in flight per workflow execution (Temporal refuses more than 2,000 pending).
@@ -397,7 +398,7 @@ class StepExecutor:
             step=self.path(step),
             identity=self.env.identity,
         )
-        task_queue = f"switchyard-runner-{step.runner}" if step.runner else None
+        task_queue = runner_queue(step.runner) if step.runner else None
 
         async def attempt() -> ActionResult:
             assert self.env.slots is not None

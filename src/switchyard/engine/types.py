@@ -21,6 +21,8 @@ STORE_BLOB_ACTIVITY = "switchyard.store_blob"
 CONCAT_ACTIVITY = "switchyard.concat"
 #: Query and update names.
 STATE_QUERY = "state"
+#: Task queues of private runners: a step with `runner: <name>` runs its action there.
+RUNNER_QUEUE_PREFIX = "switchyard-runner-"
 APPROVE_UPDATE = "approve"
 
 
@@ -121,3 +123,8 @@ def iteration_view(it: dict[str, Any]) -> dict[str, Any]:
     if it.get("error"):
         view["error"] = it["error"]
     return view
+
+
+def runner_queue(name: str) -> str:
+    """The task queue a private runner polls, and where `runner: <name>` steps go."""
+    return f"{RUNNER_QUEUE_PREFIX}{name}"
