@@ -24,6 +24,8 @@ from pydantic import (
 from switchyard.definition.durations import DURATION_PATTERN, format_duration, parse_duration
 
 STEP_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+#: A private runner's name (part of its task queue's name; docs/runners.md).
+RUNNER_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 WORKFLOW_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 
 
@@ -153,7 +155,9 @@ class ActionStep(StepBase):
     action: str = Field(description="the action type, e.g. http.request")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     connection: str | None = None
-    runner: str | None = None
+    runner: str | None = Field(
+        default=None, pattern=RUNNER_NAME_PATTERN, description="a private runner's name"
+    )
     wait_until: WaitUntil | None = None
 
 

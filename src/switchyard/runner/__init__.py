@@ -25,12 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from switchyard.definition.model import RUNNER_NAME_PATTERN
 from switchyard.engine.types import runner_queue
 
 __all__ = ["NAME_RE", "ONLINE_WITHIN", "build_runner", "runner_queue", "runner_status"]
 
-#: A runner's name (it becomes part of a task-queue name).
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+#: A runner's name (it becomes part of a task-queue name), as definitions check it.
+NAME_RE = re.compile(RUNNER_NAME_PATTERN)
 
 #: A runner is online when one of its pollers polled this recently. Idle pollers
 #: long-poll for about a minute, then poll again.
