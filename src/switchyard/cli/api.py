@@ -57,6 +57,7 @@ async def _api(sock: socket.socket, data_dir: Path, temporal_address: str | None
     from switchyard.config import get_settings
     from switchyard.control.db import Database, database_url
     from switchyard.engine.converter import connect
+    from switchyard.heap import tune_garbage_collector
 
     os.environ["SWITCHYARD_DATA_DIR"] = str(data_dir)
     settings = get_settings()
@@ -76,6 +77,7 @@ async def _api(sock: socket.socket, data_dir: Path, temporal_address: str | None
     print(token_note, flush=True)
     try:
         async with serving(app, sock):
+            tune_garbage_collector()  # started: what lives now lives as long as the process
             await stop.wait()
     finally:
         await db.close()
@@ -203,8 +205,6 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
     """
     import uvicorn
 
-    from switchyard.heap import tune_garbage_collector
-
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -218,7 +218,6 @@ async def serving(app: FastAPI, sock: socket.socket) -> Any:
             exc = task.exception() if not task.cancelled() else None
             raise RuntimeError(f"the API did not start: {exc!r}")
         await asyncio.sleep(0.02)
-    tune_garbage_collector()
     try:
         yield server
     finally:

@@ -63,6 +63,7 @@ async def _up(data_dir: Path, sock: object, temporal_port: int | None) -> None:
     from switchyard.control.workflows_source import worker_sources
     from switchyard.engine.devserver import DevServer
     from switchyard.engine.worker import build_worker
+    from switchyard.heap import tune_garbage_collector
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,7 @@ async def _up(data_dir: Path, sock: object, temporal_port: int | None) -> None:
             print(
                 f"engine worker on task queue {settings.task_queue!r}; Ctrl-C to stop", flush=True
             )
+            tune_garbage_collector()  # started: what lives now lives as long as the process
             await stop.wait()
             print("stopping: letting running activities finish...", flush=True)
     finally:
