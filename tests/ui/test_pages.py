@@ -89,6 +89,22 @@ async def test_audit_log(page: Page, ui_server: UiServer) -> None:
     await expect(table.locator("tr", has_text="workflow.create")).to_have_count(0)
 
 
+async def test_runners_page_lists_the_runners_workflows_name(
+    page: Page, ui_server: UiServer
+) -> None:
+    await ui_server.put_workflow(
+        V1.replace("ui-versions", "ui-on-edge").replace(
+            "    action: core.echo\n", "    action: core.echo\n    runner: ui-edge\n"
+        )
+    )
+    await page.goto("/runners")
+    row = page.get_by_test_id("runner-row-ui-edge")
+    await expect(row).to_contain_text("switchyard-runner-ui-edge")
+    await expect(row).to_contain_text("offline")  # no runner polls it
+    await row.get_by_role("link", name="ui-on-edge").click()
+    await expect(page).to_have_url(f"{ui_server.url}/workflows/ui-on-edge")
+
+
 MONITORED = """\
 name: ui-monitored
 triggers:

@@ -100,6 +100,7 @@ async def test_pages_have_no_serious_accessibility_violations(
         "users": ("/users", "Users and tokens"),
         "audit": ("/audit", "Audit log"),
         "events": ("/events", "Events"),
+        "runners": ("/runners", "Runners"),
     }
     for name, (path, heading) in pages.items():
         await page.goto(path)

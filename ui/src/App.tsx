@@ -6,6 +6,7 @@ import { api, onUnauthorized } from "./api/client";
 import type { User } from "./api/types";
 import { clearToken, getToken } from "./auth";
 import { AuditPage } from "./pages/AuditPage";
+import { RunnersPage } from "./pages/RunnersPage";
 import { ConnectionsPage } from "./pages/ConnectionsPage";
 import { EventsPage } from "./pages/EventsPage";
 import { RunPage } from "./pages/RunPage";
@@ -30,6 +31,7 @@ const NAV = [
   ["/users", "Users"],
   ["/audit", "Audit"],
   ["/events", "Events"],
+  ["/runners", "Runners"],
 ] as const;
 
 function Shell({ user, signOut }: { user: User | null; signOut: () => void }) {
@@ -74,6 +76,7 @@ function Shell({ user, signOut }: { user: User | null; signOut: () => void }) {
           <Route path="/users" element={<UsersPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/events" element={<EventsPage />} />
+          <Route path="/runners" element={<RunnersPage />} />
           <Route path="/signin" element={<Navigate to="/workflows" replace />} />
           <Route path="*" element={<p>Nothing here. <NavLink to="/workflows">Back to the workflows</NavLink></p>} />
         </Routes>

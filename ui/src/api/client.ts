@@ -13,6 +13,7 @@ import type {
   Problem,
   Role,
   Run,
+  Runner,
   RunFilters,
   RunSummary,
   SaveResult,
@@ -187,6 +188,7 @@ export const api = {
 
   // audit and events
   listAudit: (query?: Query) => request<Page<AuditEntry>>("/audit", { query }),
+  listRunners: (query?: Query) => request<Page<Runner>>("/runners", { query }),
   listEvents: (query?: Query) => request<Page<EventRecord>>("/events", { query }),
   getEvent: (id: string) => request<EventRecord>(`/events/${enc(id)}`),
   postEvent: (event: unknown) =>

@@ -349,3 +349,17 @@ export interface Health {
   temporal: string;
   database: string;
 }
+
+export interface RunnerPoller {
+  identity: string;
+  last_seen: string | null;
+}
+
+export interface Runner {
+  name: string;
+  task_queue: string;
+  online: boolean;
+  last_seen: string | null;
+  pollers: RunnerPoller[];
+  workflows: string[];
+}
