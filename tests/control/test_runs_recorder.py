@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from switchyard.control.db import Database, database_url
 from switchyard.control.recorder import RecorderOptions, RunRecorder, SweepStats
 from switchyard.control.timestamps import now
 from switchyard.engine import client as engine
+from switchyard.engine.finished import FINISHED
 
 pytestmark = pytest.mark.temporal
 
@@ -72,8 +73,18 @@ async def final(db: Database, run_id: str) -> runs.Run | None:
     return row if row is not None and row.status in runs.FINAL else None
 
 
+@pytest.fixture(params=["history", "this process"])
+def result_from(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the recorder gets a finished run's result: a history read, or the
+    worker of its own process (engine/finished.py)."""
+    FINISHED.enabled = request.param == "this process"
+    yield str(request.param)
+    FINISHED.enabled = False
+    FINISHED.clear()
+
+
 async def test_discovers_and_records_runs_started_elsewhere(
-    database: Database, client: Client, task_queue: str, tmp_data_dir: Path
+    database: Database, client: Client, task_queue: str, tmp_data_dir: Path, result_from: str
 ) -> None:
     rec = recorder(database, client, task_queue)
     async with worker(client, task_queue, tmp_data_dir):
@@ -81,7 +92,9 @@ async def test_discovers_and_records_runs_started_elsewhere(
             client, parse(ECHO), {"n": 4}, task_queue=task_queue, identity="u-42"
         )
         await engine.wait_result(handle)
+        assert (handle.id in FINISHED) == (result_from == "this process")
         stats = await rec.sweep()
+    assert handle.id not in FINISHED  # taken by the sweep
     assert stats.finalized == 1 and stats.discovered == 1 and stats.lag is not None
     row = await stored(database, handle.id)
     assert row is not None

@@ -46,6 +46,7 @@ from switchyard.control.runs_live import (
     step_kinds,
 )
 from switchyard.control.timestamps import now
+from switchyard.engine.finished import FINISHED
 
 __all__ = ["RecorderHooks", "RecorderOptions", "RunRecorder", "SweepStats"]
 
@@ -174,11 +175,14 @@ class RunRecorder:
     def start(self) -> None:
         """Start sweeping in the background."""
         if self._task is None:
+            FINISHED.enabled = True  # a worker in this process hands over what it finishes
             self._task = asyncio.create_task(self._loop(), name="switchyard-run-recorder")
 
     async def stop(self) -> None:
         """Stop sweeping and hand the lease over at once."""
         if self._task is not None:
+            FINISHED.enabled = False
+            FINISHED.clear()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -397,8 +401,11 @@ class RunRecorder:
         previous = store.run_json(row) if row is not None else None
         short = None
         if entry.status == WorkflowExecutionStatus.COMPLETED:
-            with contextlib.suppress(RPCError, TimeoutError):
-                short = await short_history(self.client, entry.id)
+            # Finished by this process's worker: no history read (engine/finished.py).
+            short = FINISHED.take(entry.id)
+            if short is None:
+                with contextlib.suppress(RPCError, TimeoutError):
+                    short = await short_history(self.client, entry.id)
         run = await final_snapshot(
             self.client,
             entry.id,

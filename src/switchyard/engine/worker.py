@@ -10,6 +10,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from switchyard.connections import ConnectionResolver
 from switchyard.engine.activities import ActionActivities, ConnectionCheck
 from switchyard.engine.blobs import BlobStore, default_store
+from switchyard.engine.finished import RecordFinished
 from switchyard.engine.local import DefinitionSource, DirectorySource, LocalActivities
 from switchyard.engine.workflows import LoopWorkflow, RunWorkflow
 
@@ -50,9 +51,9 @@ def build_worker(
     """
     from switchyard.actions import load_plugins
 
-    # Import the catalogue (built-ins and installed packs) before the sandbox
-    # ever needs it: packs are found through package metadata, which is never
-    # read inside the sandbox.
+    # Import the catalogue (built-ins and installed packs) before workflow code
+    # needs it: packs are found through package metadata, which is never
+    # read from workflow code.
     load_plugins()
     blobs = blobs or default_store()
     if isinstance(definitions, Path):
@@ -72,6 +73,8 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[actions.run_action, *local.all()],
         workflow_runner=workflow_runner(),
+        # Results go to a run recorder of this process, when there is one.
+        interceptors=[RecordFinished()],
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_local_activities=16,
         # A run started eagerly (engine/client.py) takes a workflow-task slot of this
