@@ -73,7 +73,7 @@ class RecorderOptions:
     #: Seconds each sweep re-lists before the previous sweep's listing time, for
     #: runs whose visibility record was a little late (later ones wait for the
     #: watermark, at most `overlap` later).
-    recent_overlap: float = 1.0
+    recent_overlap: float = 0.5
     refresh: float = 30.0
     #: Seconds a run must have been running before its live state is read.
     live_after: float = 2.0
