@@ -21,9 +21,9 @@ STORE_BLOB_ACTIVITY = "switchyard.store_blob"
 CONCAT_ACTIVITY = "switchyard.concat"
 #: Query and update names.
 STATE_QUERY = "state"
+APPROVE_UPDATE = "approve"
 #: Task queues of private runners: a step with `runner: <name>` runs its action there.
 RUNNER_QUEUE_PREFIX = "switchyard-runner-"
-APPROVE_UPDATE = "approve"
 
 
 @dataclass
