@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from switchyard.control.timestamps import iso, now
 from switchyard.definition.model import RUNNER_NAME_PATTERN
 from switchyard.engine.types import runner_queue
 
@@ -97,17 +98,11 @@ async def runner_status(client: Any, name: str, *, at: datetime | None = None) -
         pollers.append({"identity": poller.identity, "last_seen": seen})
     pollers.sort(key=lambda p: p["last_seen"] or datetime.min.replace(tzinfo=UTC), reverse=True)
     last = pollers[0]["last_seen"] if pollers else None
-    now = at or datetime.now(UTC)
+    current = at or now()
     return {
         "name": name,
         "task_queue": queue,
-        "online": last is not None and now - last <= ONLINE_WITHIN,
-        "last_seen": _iso(last),
-        "pollers": [
-            {"identity": p["identity"], "last_seen": _iso(p["last_seen"])} for p in pollers
-        ],
+        "online": last is not None and current - last <= ONLINE_WITHIN,
+        "last_seen": iso(last),
+        "pollers": [{"identity": p["identity"], "last_seen": iso(p["last_seen"])} for p in pollers],
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
