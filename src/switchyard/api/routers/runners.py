@@ -58,11 +58,12 @@ async def list_runners(
     after = decode_cursor(cursor, (str,))
     named = named_runners(await definitions_for_calls(session))
     names = sorted(n for n in named if after is None or n > after[0])[: limit + 1]
-    items = []
-    for name in names:
+    # Temporal is asked about the page's runners only; the extra name just says
+    # that there is a next page.
+    statuses = {}
+    for name in names[:limit]:
         try:
-            status = await runner_status(temporal, name)
+            statuses[name] = await runner_status(temporal, name)
         except RPCError as exc:
             raise ApiError(503, f"Temporal did not answer: {exc}", type="Unavailable") from None
-        items.append({**status, "workflows": named[name]})
-    return page(items, limit, lambda r: [r["name"]])
+    return page(names, limit, lambda n: [n], lambda n: {**statuses[n], "workflows": named[n]})
